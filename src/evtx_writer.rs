@@ -1,0 +1,1 @@
+//! Writes real EVTX files for fixtures and benchmarks (being written).

@@ -1,0 +1,3 @@
+//! wmihunt: find registry persistence written through WMI's StdRegProv in EVTX evidence.
+
+pub mod evtx_writer;
