@@ -1,3 +1,123 @@
 //! wmihunt: find registry persistence written through WMI's StdRegProv in EVTX evidence.
+//!
+//! Data flows one way: paths → evidence files (`discover`) → chunks and records (`reader`,
+//! with `prefilter`) → registry events (`event`) → findings (`detect`, `finding`) → outputs
+//! (`output`). `scan` runs the middle on a thread pool; `run` ties it together for `main`.
 
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod discover;
+pub mod event;
 pub mod evtx_writer;
+pub mod exit;
+pub mod finding;
+pub mod output;
+pub mod prefilter;
+pub mod progress;
+pub mod reader;
+pub mod scan;
+
+use config::{Command, ScanConfig};
+use exit::Exit;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::time::Instant;
+
+/// Runs a command and says how the process should exit.
+pub fn run(command: Command) -> Exit {
+    match command {
+        Command::Rules { format } => {
+            let stdout = io::stdout();
+            let interactive = stdout.is_terminal();
+            let mut out = BufWriter::new(stdout.lock());
+            let written =
+                output::write_rules(&mut out, format, interactive).and_then(|()| out.flush());
+            finish_output(written, "stdout")
+        }
+        Command::Scan(config) => scan_command(&config),
+    }
+}
+
+/// Maps an output error to an exit code: a closed pipe (`| head`) is a normal end.
+fn finish_output(written: io::Result<()>, target: &str) -> Exit {
+    match written {
+        Ok(()) => Exit::Success,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(e) => {
+            eprintln!("wmihunt: error: cannot write to {target}: {e}");
+            Exit::Failure
+        }
+    }
+}
+
+fn scan_command(config: &ScanConfig) -> Exit {
+    let started = Instant::now();
+    // Open the output first: a read-only or missing destination fails before a long scan.
+    let (mut out, interactive, target): (Box<dyn Write>, bool, String) = match &config.output {
+        Some(path) => match File::create(path) {
+            Ok(file) => (
+                Box::new(BufWriter::new(file)),
+                false,
+                path.display().to_string(),
+            ),
+            Err(e) => {
+                eprintln!("wmihunt: error: cannot create {}: {e}", path.display());
+                return Exit::Failure;
+            }
+        },
+        None => {
+            let stdout = io::stdout();
+            let interactive = stdout.is_terminal();
+            (
+                Box::new(BufWriter::new(stdout)),
+                interactive,
+                "stdout".into(),
+            )
+        }
+    };
+
+    let discovery = discover::discover(&config.paths);
+    let total_bytes = discovery.files.iter().map(|f| f.len).sum();
+    let bar = progress::Bar::new(config.progress, total_bytes, discovery.files.len() as u64);
+    let result = match scan::scan(&discovery.files, &config.scan, &bar) {
+        Ok(result) => result,
+        Err(message) => {
+            bar.finish();
+            eprintln!("wmihunt: error: {message}");
+            return Exit::Failure;
+        }
+    };
+    bar.finish();
+
+    let written = output::write_findings(&mut out, config.format, &result.findings, interactive)
+        .and_then(|()| out.flush());
+    let output_exit = finish_output(written, &target);
+
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    // Diagnostics are best effort: a closed stderr must not turn into a failure.
+    let _ = output::summary::write_problems(&mut err, &discovery, &result);
+    if !config.quiet {
+        let _ = output::summary::write_summary(
+            &mut err,
+            &discovery,
+            &result,
+            started.elapsed(),
+            config.verbose,
+        );
+    }
+
+    if output_exit == Exit::Failure {
+        return Exit::Failure;
+    }
+    if discovery.files.is_empty() {
+        let _ = writeln!(
+            err,
+            "wmihunt: error: no readable EVTX file in the given paths"
+        );
+        return Exit::Failure;
+    }
+    let problems = discovery.errors.len() + result.errors.len();
+    Exit::for_scan(result.findings.len(), problems, config.fail_on_findings)
+}

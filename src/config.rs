@@ -1,0 +1,39 @@
+//! The plain configuration a command runs with, checked once by the CLI layer. Nothing below
+//! the CLI sees flags.
+
+use crate::output::Format;
+use crate::scan::ScanOptions;
+use std::path::PathBuf;
+
+/// A command to run.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Scan evidence.
+    Scan(ScanConfig),
+    /// List the detection catalog.
+    Rules {
+        /// Output format.
+        format: Format,
+    },
+}
+
+/// Everything `wmihunt scan` needs.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Files or folders to scan.
+    pub paths: Vec<PathBuf>,
+    /// Result format.
+    pub format: Format,
+    /// Where results go (`None`: stdout).
+    pub output: Option<PathBuf>,
+    /// How to scan.
+    pub scan: ScanOptions,
+    /// Show the progress bar.
+    pub progress: bool,
+    /// Print no summary (problems are still reported).
+    pub quiet: bool,
+    /// List skipped files.
+    pub verbose: bool,
+    /// Exit with code 1 when there are findings.
+    pub fail_on_findings: bool,
+}

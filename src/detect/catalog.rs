@@ -1,0 +1,255 @@
+//! The detection catalog: every persistence location wmihunt knows, as data. Adding a
+//! location is adding a line here; matching (`super::Matcher`) and `wmihunt rules` read it.
+//!
+//! Pattern syntax, compared case-insensitively against the hive-relative key path after
+//! normalisation (`WOW6432Node` dropped, `ControlSet00N` read as `CurrentControlSet`):
+//! components are separated by `\`; `*` is exactly one component; a final `**` is any number
+//! of components (zero included). The value pattern is a value name or `*` for any value.
+
+use serde::Serialize;
+
+/// Which hives a location applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hives {
+    /// `HKLM` only.
+    Machine,
+    /// User hives only (`HKU\<SID>`, `HKCU`).
+    User,
+    /// Both.
+    Both,
+}
+
+impl Hives {
+    /// How the hive part of a location is shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Hives::Machine => "HKLM",
+            Hives::User => "HKU\\*",
+            Hives::Both => "HKLM|HKU\\*",
+        }
+    }
+}
+
+/// One registry location that runs code: a key pattern and the value(s) under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// Hives the location is in.
+    pub hives: Hives,
+    /// Key pattern below the hive.
+    pub key: &'static str,
+    /// Value name, or `*` for every value of the key.
+    pub value: &'static str,
+}
+
+impl Location {
+    /// The location as one path, e.g. `HKLM|HKU\*\SOFTWARE\…\Run\*`.
+    pub fn pattern(&self) -> String {
+        format!("{}\\{}\\{}", self.hives.label(), self.key, self.value)
+    }
+}
+
+/// One detection: a persistence technique and the locations that implement it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detection {
+    /// Stable identifier used in NDJSON and `wmihunt rules`.
+    pub id: &'static str,
+    /// Human title.
+    pub title: &'static str,
+    /// MITRE ATT&CK technique ids (always ending with T1047, the WMI part).
+    pub techniques: &'static [&'static str],
+    /// Locations covered.
+    pub locations: &'static [Location],
+}
+
+const fn loc(hives: Hives, key: &'static str, value: &'static str) -> Location {
+    Location { hives, key, value }
+}
+
+use Hives::{Both, Machine, User};
+
+/// Every detection, in the order matching tries them (an event yields at most one finding:
+/// the first location it matches).
+pub const CATALOG: &[Detection] = &[
+    Detection {
+        id: "run_keys",
+        title: "Run key written by WMI",
+        techniques: &["T1547.001", "T1047"],
+        locations: &[
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnce",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnceEx\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunServices",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunServicesOnce",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\Explorer\\Run",
+                "*",
+            ),
+            loc(
+                User,
+                "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Windows",
+                "Load",
+            ),
+            loc(
+                User,
+                "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Windows",
+                "Run",
+            ),
+        ],
+    },
+    Detection {
+        id: "service_image",
+        title: "Service ImagePath or ServiceDll written by WMI",
+        techniques: &["T1543.003", "T1047"],
+        locations: &[
+            loc(
+                Machine,
+                "SYSTEM\\CurrentControlSet\\Services\\*",
+                "ImagePath",
+            ),
+            loc(
+                Machine,
+                "SYSTEM\\CurrentControlSet\\Services\\*",
+                "ServiceDll",
+            ),
+            loc(
+                Machine,
+                "SYSTEM\\CurrentControlSet\\Services\\*\\Parameters",
+                "ServiceDll",
+            ),
+        ],
+    },
+    Detection {
+        id: "winlogon_shell",
+        title: "Winlogon Shell or Userinit written by WMI",
+        techniques: &["T1547.004", "T1047"],
+        locations: &[
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon",
+                "Shell",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon",
+                "Userinit",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\\Shell",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System",
+                "Shell",
+            ),
+        ],
+    },
+    Detection {
+        id: "logon_scripts",
+        title: "Logon script written by WMI",
+        techniques: &["T1037.001", "T1037", "T1047"],
+        locations: &[
+            loc(User, "Environment", "UserInitMprLogonScript"),
+            loc(
+                Both,
+                "SOFTWARE\\Policies\\Microsoft\\Windows\\System\\Scripts\\Logon\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Policies\\Microsoft\\Windows\\System\\Scripts\\Logoff\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Policies\\Microsoft\\Windows\\System\\Scripts\\Startup\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Policies\\Microsoft\\Windows\\System\\Scripts\\Shutdown\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Group Policy\\Scripts\\Logon\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Group Policy\\Scripts\\Logoff\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Group Policy\\Scripts\\Startup\\**",
+                "*",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Group Policy\\Scripts\\Shutdown\\**",
+                "*",
+            ),
+        ],
+    },
+    Detection {
+        id: "command_processor_autorun",
+        title: "Command Processor AutoRun written by WMI",
+        techniques: &["T1546", "T1047"],
+        locations: &[loc(
+            Both,
+            "SOFTWARE\\Microsoft\\Command Processor",
+            "Autorun",
+        )],
+    },
+    Detection {
+        id: "ctf_langbar_addin",
+        title: "CTF language bar add-in written by WMI",
+        techniques: &["T1546", "T1047"],
+        locations: &[loc(
+            Both,
+            "SOFTWARE\\Microsoft\\Ctf\\LangBarAddin\\*",
+            "FilePath",
+        )],
+    },
+    Detection {
+        id: "ie_extension",
+        title: "Internet Explorer extension command written by WMI",
+        techniques: &["T1176", "T1047"],
+        locations: &[
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Internet Explorer\\Extensions\\*",
+                "Exec",
+            ),
+            loc(
+                Both,
+                "SOFTWARE\\Microsoft\\Internet Explorer\\Extensions\\*",
+                "Script",
+            ),
+        ],
+    },
+];

@@ -1,0 +1,293 @@
+//! Registry path normalisation: every spelling Sysmon (and other sources) use for a hive is
+//! reduced to one hive kind plus a hive-relative path, so that one catalog pattern matches
+//! `HKLM\…`, `HKEY_LOCAL_MACHINE\…` and `\REGISTRY\MACHINE\…` alike. Elastic's reference rule
+//! misses Sysmon's `HKU\<SID>\…` spelling; this module is where wmihunt gets that right.
+
+use std::fmt;
+
+/// Which hive a key lives in, as far as persistence matching cares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Hive {
+    /// `HKLM`: machine-wide keys.
+    Machine,
+    /// A user's hive (`HKU\<SID>` or `HKCU`); `sid` is `None` for `HKCU`.
+    User {
+        /// The SID (or other hive name, such as `.DEFAULT`) under `HKU`.
+        sid: Option<String>,
+    },
+    /// `HKU\<SID>_Classes`, `HKCR`, application hives (`\REGISTRY\A\…`) and anything else:
+    /// kept for output, never matched by persistence locations.
+    Other {
+        /// The prefix as written, e.g. `HKCR` or `\REGISTRY\A`.
+        prefix: String,
+    },
+}
+
+impl Hive {
+    /// The short label used in output: `HKLM`, `HKU`, `HKCU`, or the raw prefix.
+    pub fn label(&self) -> &str {
+        match self {
+            Hive::Machine => "HKLM",
+            Hive::User { sid: Some(_) } => "HKU",
+            Hive::User { sid: None } => "HKCU",
+            Hive::Other { prefix } => prefix,
+        }
+    }
+}
+
+/// A registry key path split into its hive and hive-relative components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPath {
+    /// The hive the path is in.
+    pub hive: Hive,
+    /// Components below the hive, as written (empty components are kept: a path that ends
+    /// in `\` has an empty last component, which is how Sysmon shows a value whose name
+    /// starts with NUL).
+    pub components: Vec<String>,
+}
+
+/// Hive prefixes, longest spellings first; compared case-insensitively.
+const MACHINE_PREFIXES: &[&str] = &["\\REGISTRY\\MACHINE", "HKEY_LOCAL_MACHINE", "HKLM"];
+const USERS_PREFIXES: &[&str] = &["\\REGISTRY\\USER", "HKEY_USERS", "HKU"];
+const CURRENT_USER_PREFIXES: &[&str] = &["HKEY_CURRENT_USER", "HKCU"];
+
+/// `rest` after `prefix` when `path` starts with it case-insensitively and the prefix ends at
+/// a component boundary (end of string or `\`).
+fn strip_prefix_ci<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = path.get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let rest = &path[prefix.len()..];
+    if rest.is_empty() {
+        Some(rest)
+    } else {
+        rest.strip_prefix('\\')
+    }
+}
+
+fn split_components(rest: &str) -> Vec<String> {
+    if rest.is_empty() {
+        Vec::new()
+    } else {
+        rest.split('\\').map(str::to_owned).collect()
+    }
+}
+
+impl KeyPath {
+    /// Parses a registry path as Sysmon writes it in `TargetObject` or `NewName`.
+    pub fn parse(path: &str) -> KeyPath {
+        for prefix in MACHINE_PREFIXES {
+            if let Some(rest) = strip_prefix_ci(path, prefix) {
+                return KeyPath {
+                    hive: Hive::Machine,
+                    components: split_components(rest),
+                };
+            }
+        }
+        for prefix in CURRENT_USER_PREFIXES {
+            if let Some(rest) = strip_prefix_ci(path, prefix) {
+                return KeyPath {
+                    hive: Hive::User { sid: None },
+                    components: split_components(rest),
+                };
+            }
+        }
+        for prefix in USERS_PREFIXES {
+            if let Some(rest) = strip_prefix_ci(path, prefix) {
+                let (sid, below) = rest.split_once('\\').unwrap_or((rest, ""));
+                let is_classes = sid
+                    .len()
+                    .checked_sub(8)
+                    .and_then(|at| sid.get(at..))
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case("_Classes"));
+                let hive = if is_classes {
+                    Hive::Other {
+                        prefix: format!("HKU\\{sid}"),
+                    }
+                } else {
+                    Hive::User {
+                        sid: Some(sid.to_owned()),
+                    }
+                };
+                return KeyPath {
+                    hive,
+                    components: split_components(below),
+                };
+            }
+        }
+        // Anything else (HKCR, \REGISTRY\A\{GUID}, garbage): keep the first component as the
+        // prefix so the output still shows where the write went.
+        let (prefix, rest) = match path.strip_prefix("\\REGISTRY\\") {
+            Some(after) => {
+                let (name, rest) = after.split_once('\\').unwrap_or((after, ""));
+                (format!("\\REGISTRY\\{name}"), rest)
+            }
+            None => {
+                let (name, rest) = path.split_once('\\').unwrap_or((path, ""));
+                (name.to_owned(), rest)
+            }
+        };
+        KeyPath {
+            hive: Hive::Other { prefix },
+            components: split_components(rest),
+        }
+    }
+
+    /// Components as persistence matching sees them: `WOW6432Node` dropped (the 32-bit view
+    /// of the same autostart key) and `ControlSet00N` read as `CurrentControlSet`.
+    pub fn match_components(&self) -> Vec<&str> {
+        self.components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.eq_ignore_ascii_case("WOW6432Node"))
+            .map(|(i, c)| {
+                if self.is_numbered_control_set(i) {
+                    "CurrentControlSet"
+                } else {
+                    c.as_str()
+                }
+            })
+            .collect()
+    }
+
+    /// Whether component `i` is a `ControlSet00N` directly under `SYSTEM`.
+    fn is_numbered_control_set(&self, i: usize) -> bool {
+        i == 1
+            && self.components.get(1).is_some_and(|c| is_control_set(c))
+            && self
+                .components
+                .first()
+                .is_some_and(|c| c.eq_ignore_ascii_case("SYSTEM"))
+    }
+
+    /// Splits off the last component as a value name, for value-level events (the key stays).
+    pub fn split_value(mut self) -> (KeyPath, Option<String>) {
+        let value = self.components.pop();
+        (self, value)
+    }
+}
+
+/// `ControlSet001` … `ControlSet999`.
+fn is_control_set(component: &str) -> bool {
+    component.len() == 13
+        && component
+            .get(..10)
+            .is_some_and(|head| head.eq_ignore_ascii_case("ControlSet"))
+        && component.bytes().skip(10).all(|b| b.is_ascii_digit())
+}
+
+impl fmt::Display for KeyPath {
+    /// The normalised spelling: canonical hive prefix, `CurrentControlSet` for numbered
+    /// control sets, the rest as written.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.hive {
+            Hive::User { sid: Some(sid) } => write!(f, "HKU\\{sid}")?,
+            other => f.write_str(other.label())?,
+        }
+        for (i, c) in self.components.iter().enumerate() {
+            if self.is_numbered_control_set(i) {
+                f.write_str("\\CurrentControlSet")?;
+            } else {
+                write!(f, "\\{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(p: &str) -> (Hive, Vec<String>) {
+        let k = KeyPath::parse(p);
+        (
+            k.hive.clone(),
+            k.match_components().iter().map(|s| s.to_string()).collect(),
+        )
+    }
+
+    #[test]
+    fn machine_spellings_are_one_hive() {
+        for p in [
+            "HKLM\\SOFTWARE\\Microsoft",
+            "hklm\\SOFTWARE\\Microsoft",
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft",
+            "\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft",
+            "\\registry\\machine\\SOFTWARE\\WOW6432Node\\Microsoft",
+        ] {
+            assert_eq!(
+                parse(p),
+                (Hive::Machine, vec!["SOFTWARE".into(), "Microsoft".into()]),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn user_spellings_keep_the_sid() {
+        let sid = Some("S-1-5-21-1-2-3-1001".to_string());
+        for p in [
+            "HKU\\S-1-5-21-1-2-3-1001\\Software\\X",
+            "HKEY_USERS\\S-1-5-21-1-2-3-1001\\Software\\X",
+            "\\REGISTRY\\USER\\S-1-5-21-1-2-3-1001\\Software\\X",
+        ] {
+            assert_eq!(
+                parse(p),
+                (
+                    Hive::User { sid: sid.clone() },
+                    vec!["Software".into(), "X".into()]
+                ),
+                "{p}"
+            );
+        }
+        assert_eq!(parse("HKCU\\Software\\X").0, Hive::User { sid: None });
+        assert_eq!(
+            parse("HKEY_CURRENT_USER\\Software\\X").0,
+            Hive::User { sid: None }
+        );
+    }
+
+    #[test]
+    fn classes_and_unknown_hives_are_other() {
+        assert!(matches!(
+            parse("HKU\\S-1-5-21-1_Classes\\CLSID").0,
+            Hive::Other { .. }
+        ));
+        assert!(matches!(parse("HKCR\\CLSID\\x").0, Hive::Other { .. }));
+        assert!(matches!(
+            parse("\\REGISTRY\\A\\{1234}\\Root").0,
+            Hive::Other { .. }
+        ));
+        // A prefix must end at a component boundary.
+        assert!(matches!(parse("HKLMX\\SOFTWARE").0, Hive::Other { .. }));
+        assert!(matches!(parse("HKUSER\\x").0, Hive::Other { .. }));
+    }
+
+    #[test]
+    fn control_sets_read_as_current() {
+        let k = KeyPath::parse("HKLM\\System\\ControlSet002\\Services\\x\\ImagePath");
+        assert_eq!(k.match_components()[1], "CurrentControlSet");
+        assert_eq!(
+            k.to_string(),
+            "HKLM\\System\\CurrentControlSet\\Services\\x\\ImagePath"
+        );
+        // Only directly under SYSTEM.
+        let k = KeyPath::parse("HKLM\\SOFTWARE\\ControlSet001");
+        assert_eq!(k.match_components()[1], "ControlSet001");
+    }
+
+    #[test]
+    fn trailing_backslash_is_an_empty_value_name() {
+        let (key, value) = KeyPath::parse("HKLM\\SOFTWARE\\Run\\").split_value();
+        assert_eq!(value.as_deref(), Some(""));
+        assert_eq!(key.to_string(), "HKLM\\SOFTWARE\\Run");
+    }
+
+    #[test]
+    fn user_display_keeps_sid() {
+        let k = KeyPath::parse("\\REGISTRY\\USER\\S-1-5-18\\Environment");
+        assert_eq!(k.to_string(), "HKU\\S-1-5-18\\Environment");
+    }
+}

@@ -1,0 +1,254 @@
+//! Detection: turns a registry event into a finding when WmiPrvSE.exe wrote to a
+//! persistence location. Hive spellings are normalised first (`hive`), locations come from
+//! the catalog (`catalog`), and the severity follows from what was done to the key.
+
+pub mod catalog;
+pub mod hive;
+
+use crate::event::RegistryEvent;
+use catalog::{Detection, Hives, Location, CATALOG};
+use hive::{Hive, KeyPath};
+use serde::Serialize;
+
+/// What the event did to the registry (Sysmon's `EventType`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Action {
+    /// EID 13: a value was set with data.
+    SetValue,
+    /// EID 12: a key was created.
+    CreateKey,
+    /// EID 12: a key was deleted.
+    DeleteKey,
+    /// EID 12: a value was deleted.
+    DeleteValue,
+    /// EID 14: a key was renamed.
+    RenameKey,
+}
+
+impl Action {
+    /// Reads Sysmon's `EventType`, falling back to the event id for versions that spell it
+    /// differently; `None` when the pair makes no sense (not a registry event).
+    pub fn from_sysmon(event_id: u16, event_type: &str) -> Option<Action> {
+        let t = event_type.to_ascii_lowercase();
+        match event_id {
+            13 => Some(Action::SetValue),
+            14 => Some(Action::RenameKey),
+            12 if t.contains("delete") && t.contains("value") => Some(Action::DeleteValue),
+            12 if t.contains("delete") => Some(Action::DeleteKey),
+            12 => Some(Action::CreateKey),
+            _ => None,
+        }
+    }
+
+    /// Whether `TargetObject` names a value (key plus value name) rather than a key.
+    fn targets_value(&self) -> bool {
+        matches!(self, Action::SetValue | Action::DeleteValue)
+    }
+
+    /// How serious the action is on a persistence location: data written is the attack
+    /// itself; a key created or renamed into place is preparation; a deletion is cleanup or
+    /// tampering.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Action::SetValue => Severity::High,
+            Action::CreateKey | Action::RenameKey => Severity::Medium,
+            Action::DeleteKey | Action::DeleteValue => Severity::Low,
+        }
+    }
+}
+
+/// Finding severity, with Elastic's risk scores (the reference rule is high, 73).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Deletions.
+    Low,
+    /// Key creation or rename onto a persistence path.
+    Medium,
+    /// A value written with data.
+    High,
+}
+
+impl Severity {
+    /// Elastic's risk score for the severity.
+    pub fn risk_score(self) -> u8 {
+        match self {
+            Severity::Low => 21,
+            Severity::Medium => 47,
+            Severity::High => 73,
+        }
+    }
+
+    /// Lower-case name, as in NDJSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// What a registry event matched: the detection, the location and the key as normalised.
+#[derive(Debug, Clone)]
+pub struct Match {
+    /// What was done.
+    pub action: Action,
+    /// The detection that fired.
+    pub detection: &'static Detection,
+    /// The location pattern that matched.
+    pub location: &'static Location,
+    /// The key the event touched (for a rename: the side that matched), normalised.
+    pub key: KeyPath,
+    /// The value name, for value-level actions.
+    pub value_name: Option<String>,
+    /// The writer is WmiPrvSE.exe outside `System32\wbem` / `SysWOW64\wbem`.
+    pub unusual_image: bool,
+}
+
+/// Whether `image`'s final path component is `WmiPrvSE.exe` (ASCII case-insensitive, as
+/// Windows compares these names).
+pub fn is_wmiprvse(image: &str) -> bool {
+    image
+        .rsplit(['\\', '/'])
+        .next()
+        .is_some_and(|name| name.eq_ignore_ascii_case("WmiPrvSE.exe"))
+}
+
+/// Whether `image` is the real provider host: `<root>\Windows\System32\wbem\WmiPrvSE.exe` or
+/// its SysWOW64 twin, where `<root>` is a drive (`C:`), `\\?\C:` or a `\Device\…` volume.
+pub fn is_standard_wmiprvse_location(image: &str) -> bool {
+    let parts: Vec<&str> = image.split('\\').collect();
+    let [root @ .., windows, system, wbem, exe] = parts.as_slice() else {
+        return false;
+    };
+    let tail_ok = windows.eq_ignore_ascii_case("Windows")
+        && (system.eq_ignore_ascii_case("System32") || system.eq_ignore_ascii_case("SysWOW64"))
+        && wbem.eq_ignore_ascii_case("wbem")
+        && exe.eq_ignore_ascii_case("WmiPrvSE.exe");
+    let is_drive = |s: &str| {
+        let b = s.as_bytes();
+        matches!(b, [letter, b':'] if letter.is_ascii_alphabetic())
+    };
+    let root_ok = match root {
+        [drive] => is_drive(drive),
+        ["", "", "?" | ".", drive] => is_drive(drive),
+        ["", device, _volume] => device.eq_ignore_ascii_case("Device"),
+        _ => false,
+    };
+    tail_ok && root_ok
+}
+
+/// One compiled component of a key pattern.
+#[derive(Debug)]
+enum Part {
+    Literal(&'static str),
+    AnyOne,
+    AnyDepth,
+}
+
+/// The catalog compiled for matching; built once per scan.
+#[derive(Debug)]
+pub struct Matcher {
+    compiled: Vec<(&'static Detection, &'static Location, Vec<Part>)>,
+}
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Matcher {
+    /// Compiles the catalog.
+    pub fn new() -> Matcher {
+        let compiled = CATALOG
+            .iter()
+            .flat_map(|d| d.locations.iter().map(move |l| (d, l)))
+            .map(|(d, l)| {
+                let parts = l
+                    .key
+                    .split('\\')
+                    .map(|p| match p {
+                        "*" => Part::AnyOne,
+                        "**" => Part::AnyDepth,
+                        lit => Part::Literal(lit),
+                    })
+                    .collect();
+                (d, l, parts)
+            })
+            .collect();
+        Matcher { compiled }
+    }
+
+    /// The finding-to-be for `event`, or `None` when the writer is not WmiPrvSE.exe or the
+    /// key is not a persistence location.
+    pub fn check(&self, event: &RegistryEvent) -> Option<Match> {
+        if !is_wmiprvse(&event.image) {
+            return None;
+        }
+        let action = Action::from_sysmon(event.event_id, &event.event_type)?;
+        let unusual_image = !is_standard_wmiprvse_location(&event.image);
+        let mut candidates = vec![event.target_object.as_str()];
+        if action == Action::RenameKey {
+            candidates.extend(event.new_name.as_deref());
+        }
+        candidates.into_iter().find_map(|path| {
+            let key = KeyPath::parse(path);
+            let (key, value_name) = if action.targets_value() {
+                key.split_value()
+            } else {
+                (key, None)
+            };
+            let (detection, location) = self.find(&key, value_name.as_deref())?;
+            Some(Match {
+                action: action.clone(),
+                detection,
+                location,
+                key,
+                value_name,
+                unusual_image,
+            })
+        })
+    }
+
+    /// The first location that `key` (and `value`, for value-level events) falls under.
+    fn find(
+        &self,
+        key: &KeyPath,
+        value: Option<&str>,
+    ) -> Option<(&'static Detection, &'static Location)> {
+        let components = key.match_components();
+        self.compiled
+            .iter()
+            .find(|(_, location, parts)| {
+                hive_allowed(location.hives, &key.hive)
+                    && key_matches(parts, &components)
+                    && value.is_none_or(|v| {
+                        location.value == "*" || location.value.eq_ignore_ascii_case(v)
+                    })
+            })
+            .map(|(d, l, _)| (*d, *l))
+    }
+}
+
+fn hive_allowed(hives: Hives, hive: &Hive) -> bool {
+    match hive {
+        Hive::Machine => matches!(hives, Hives::Machine | Hives::Both),
+        Hive::User { .. } => matches!(hives, Hives::User | Hives::Both),
+        Hive::Other { .. } => false,
+    }
+}
+
+/// Whole-component match of `path` against `parts` (so `Run` never matches `Runner`).
+fn key_matches(parts: &[Part], path: &[&str]) -> bool {
+    match (parts.split_first(), path.split_first()) {
+        (None, None) => true,
+        (Some((Part::AnyDepth, _)), _) => true,
+        (Some((Part::AnyOne, rest)), Some((_, path_rest))) => key_matches(rest, path_rest),
+        (Some((Part::Literal(lit), rest)), Some((c, path_rest))) => {
+            lit.eq_ignore_ascii_case(c) && key_matches(rest, path_rest)
+        }
+        _ => false,
+    }
+}

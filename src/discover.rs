@@ -1,0 +1,200 @@
+//! Finding evidence: walks the paths the user gave, recursively, and keeps the files that
+//! start with the EVTX magic whatever their name. Everything else is counted as skipped with
+//! its reason; paths that cannot be read (permissions, symlink loops, vanished files) are
+//! reported and the walk goes on.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// The first 8 bytes of every EVTX file.
+pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
+/// Size of the EVTX file header.
+const FILE_HEADER_SIZE: u64 = 4096;
+
+/// An EVTX file to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size when found.
+    pub len: u64,
+}
+
+/// A file that is not scanned, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it is not scanned.
+    pub reason: String,
+}
+
+/// A path that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoverError {
+    /// The path (or the walk's root when the error names none).
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Everything found under the given paths.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// EVTX files, sorted by path, each once.
+    pub files: Vec<EvidenceFile>,
+    /// Files that are not EVTX.
+    pub skipped: Vec<Skipped>,
+    /// Paths that could not be read, and EVTX files too damaged to scan at all.
+    pub errors: Vec<DiscoverError>,
+}
+
+enum Kind {
+    Evtx,
+    NotEvtx(String),
+}
+
+/// Reads the first bytes of `path` to decide whether it is EVTX.
+fn classify(path: &Path, len: u64) -> io::Result<Kind> {
+    if len == 0 {
+        return Ok(Kind::NotEvtx("empty file".into()));
+    }
+    let mut magic = [0u8; 8];
+    let mut file = File::open(path)?;
+    let mut read = 0;
+    while read < magic.len() {
+        match file.read(&mut magic[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    if read < magic.len() || &magic != EVTX_MAGIC {
+        return Ok(Kind::NotEvtx("no EVTX signature (ElfFile)".into()));
+    }
+    Ok(Kind::Evtx)
+}
+
+/// Walks `roots` (files or folders) and sorts what it finds.
+pub fn discover(roots: &[PathBuf]) -> Discovery {
+    let mut found = Discovery::default();
+    for root in roots {
+        // Follow links so linked folders in collections are scanned; walkdir reports loops.
+        for entry in WalkDir::new(root).follow_links(true).sort_by_file_name() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().unwrap_or(root).to_path_buf();
+                    let message = match e.loop_ancestor() {
+                        Some(ancestor) => format!("symlink loop back to {}", ancestor.display()),
+                        None => e
+                            .io_error()
+                            .map(|io| io.to_string())
+                            .unwrap_or_else(|| e.to_string()),
+                    };
+                    found.errors.push(DiscoverError { path, message });
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path().to_path_buf();
+            let len = match entry.metadata() {
+                Ok(meta) => meta.len(),
+                Err(e) => {
+                    found.errors.push(DiscoverError {
+                        path,
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            match classify(&path, len) {
+                Ok(Kind::Evtx) if len < FILE_HEADER_SIZE => found.errors.push(DiscoverError {
+                    path,
+                    message: format!(
+                        "truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)"
+                    ),
+                }),
+                Ok(Kind::Evtx) => found.files.push(EvidenceFile { path, len }),
+                Ok(Kind::NotEvtx(reason)) => found.skipped.push(Skipped { path, reason }),
+                Err(e) => found.errors.push(DiscoverError {
+                    path,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+    }
+    found.files.sort_by(|a, b| a.path.cmp(&b.path));
+    found.files.dedup_by(|a, b| a.path == b.path);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn sorts_files_by_signature_not_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut evtx = EVTX_MAGIC.to_vec();
+        evtx.resize(FILE_HEADER_SIZE as usize + 10, 0);
+        fs::write(dir.path().join("renamed.log"), &evtx).unwrap();
+        fs::write(dir.path().join("fake.evtx"), b"not an event log").unwrap();
+        fs::write(dir.path().join("empty.evtx"), b"").unwrap();
+        fs::write(dir.path().join("short.evtx"), &EVTX_MAGIC[..]).unwrap();
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("sub").join("b.evtx"), &evtx).unwrap();
+
+        let found = discover(&[dir.path().to_path_buf()]);
+        let names: Vec<_> = found
+            .files
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["renamed.log", "b.evtx"]);
+        let skipped: Vec<_> = found
+            .skipped
+            .iter()
+            .map(|s| (s.path.file_name().unwrap().to_owned(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("empty.evtx".into(), "empty file"),
+                ("fake.evtx".into(), "no EVTX signature (ElfFile)")
+            ]
+        );
+        assert_eq!(found.errors.len(), 1);
+        assert!(found.errors[0]
+            .message
+            .contains("truncated inside the EVTX file header"));
+    }
+
+    #[test]
+    fn missing_paths_are_reported() {
+        let found = discover(&[PathBuf::from("/nonexistent/wmihunt")]);
+        assert!(found.files.is_empty());
+        assert_eq!(found.errors.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("a").join("loop")).unwrap();
+        let found = discover(&[dir.path().to_path_buf()]);
+        assert!(
+            found
+                .errors
+                .iter()
+                .any(|e| e.message.contains("symlink loop")),
+            "{:?}",
+            found.errors
+        );
+    }
+}

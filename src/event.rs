@@ -1,0 +1,175 @@
+//! Registry events: the fields of a Sysmon registry event (EID 12, 13, 14) that wmihunt
+//! reports, read by name from a record rendered as JSON. Fields are looked up by `Name`
+//! because Sysmon versions differ (`RuleName` and `User` exist only in some).
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+/// The Sysmon provider name, compared case-insensitively.
+pub const SYSMON_PROVIDER: &str = "Microsoft-Windows-Sysmon";
+
+/// Sysmon's registry event ids: 12 key/value created or deleted, 13 value set, 14 renamed.
+pub const REGISTRY_EVENT_IDS: [u16; 3] = [12, 13, 14];
+
+/// One Sysmon registry event, as read from the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryEvent {
+    /// `System/TimeCreated/@SystemTime`, or the record header's time when it is missing.
+    pub timestamp: Timestamp,
+    /// `System/Computer`.
+    pub host: String,
+    /// `System/Channel`.
+    pub channel: String,
+    /// `System/EventID`.
+    pub event_id: u16,
+    /// `System/EventRecordID`, or the record header's id when it is missing.
+    pub record_id: u64,
+    /// `EventType`: `SetValue`, `CreateKey`, `DeleteKey`, `DeleteValue`, `RenameKey`.
+    pub event_type: String,
+    /// `Image`: the process that wrote.
+    pub image: String,
+    /// `ProcessId`.
+    pub process_id: Option<u64>,
+    /// `ProcessGuid`.
+    pub process_guid: Option<String>,
+    /// `User` (Sysmon 11+).
+    pub user: Option<String>,
+    /// `RuleName` (Sysmon 8+).
+    pub rule_name: Option<String>,
+    /// `TargetObject`: the key or value path as Sysmon wrote it.
+    pub target_object: String,
+    /// `Details`: the data written (EID 13).
+    pub details: Option<String>,
+    /// `NewName`: the new key path (EID 14).
+    pub new_name: Option<String>,
+}
+
+/// The record header fields used when the rendered event lacks them.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordHeader {
+    /// The record header's event record id.
+    pub record_id: u64,
+    /// The record header's time.
+    pub timestamp: Timestamp,
+}
+
+/// Text of a rendered field: strings as they are, numbers and booleans printed, `#text` of
+/// an element with attributes, repeated fields joined with a newline.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Object(map) => map.get("#text").and_then(text),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(text).collect();
+            (!parts.is_empty()).then(|| parts.join("\n"))
+        }
+    }
+}
+
+fn attribute<'a>(element: &'a Value, name: &str) -> Option<&'a Value> {
+    element.get("#attributes")?.get(name)
+}
+
+/// Whether the rendered record is a Sysmon registry event; cheap, for callers that render
+/// many records.
+pub fn is_sysmon_registry(event: &Value) -> bool {
+    let system = &event["Event"]["System"];
+    let provider_ok = attribute(&system["Provider"], "Name")
+        .and_then(Value::as_str)
+        .is_some_and(|p| p.eq_ignore_ascii_case(SYSMON_PROVIDER));
+    provider_ok && event_id(system).is_some_and(|id| REGISTRY_EVENT_IDS.contains(&id))
+}
+
+fn event_id(system: &Value) -> Option<u16> {
+    text(&system["EventID"])?.trim().parse().ok()
+}
+
+impl RegistryEvent {
+    /// Reads a registry event from a record rendered by the `evtx` crate as JSON; `None` when
+    /// it is not a Sysmon registry event.
+    pub fn from_json(event: &Value, header: RecordHeader) -> Option<RegistryEvent> {
+        if !is_sysmon_registry(event) {
+            return None;
+        }
+        let system = &event["Event"]["System"];
+        let data = &event["Event"]["EventData"];
+        let field = |name: &str| text(&data[name]);
+        let timestamp = attribute(&system["TimeCreated"], "SystemTime")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Timestamp>().ok())
+            .unwrap_or(header.timestamp);
+        Some(RegistryEvent {
+            timestamp,
+            host: text(&system["Computer"]).unwrap_or_default(),
+            channel: text(&system["Channel"]).unwrap_or_default(),
+            event_id: event_id(system)?,
+            record_id: text(&system["EventRecordID"])
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(header.record_id),
+            event_type: field("EventType").unwrap_or_default(),
+            image: field("Image").unwrap_or_default(),
+            process_id: field("ProcessId").and_then(|s| s.trim().parse().ok()),
+            process_guid: field("ProcessGuid"),
+            user: field("User"),
+            rule_name: field("RuleName"),
+            target_object: field("TargetObject").unwrap_or_default(),
+            details: field("Details"),
+            new_name: field("NewName"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn header() -> RecordHeader {
+        RecordHeader {
+            record_id: 7,
+            timestamp: "2020-01-01T00:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn reads_the_real_sample_shape() {
+        let v = json!({"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},
+            "EventID":13,"TimeCreated":{"#attributes":{"SystemTime":"2020-12-10T11:18:54.8563115Z"}},
+            "EventRecordID":549609,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"MSEDGEWIN10"},
+            "EventData":{"RuleName":"","EventType":"SetValue","ProcessId":5580,
+            "Image":"C:\\Windows\\system32\\wbem\\wmiprvse.exe",
+            "TargetObject":"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\wmipers",
+            "Details":"rundll32.exe a.dll, DllMain"}}});
+        let e = RegistryEvent::from_json(&v, header()).unwrap();
+        assert_eq!(e.record_id, 549609);
+        assert_eq!(e.event_id, 13);
+        assert_eq!(e.process_id, Some(5580));
+        assert_eq!(e.user, None);
+        assert_eq!(e.rule_name.as_deref(), Some(""));
+        assert_eq!(e.timestamp.to_string(), "2020-12-10T11:18:54.8563115Z");
+        assert_eq!(e.details.as_deref(), Some("rundll32.exe a.dll, DllMain"));
+    }
+
+    #[test]
+    fn qualifiers_and_missing_fields() {
+        let v = json!({"Event":{"System":{"Provider":{"#attributes":{"Name":"microsoft-windows-sysmon"}},
+            "EventID":{"#attributes":{"Qualifiers":0},"#text":12}},"EventData":{"EventType":"CreateKey"}}});
+        let e = RegistryEvent::from_json(&v, header()).unwrap();
+        assert_eq!(e.event_id, 12);
+        assert_eq!(e.record_id, 7);
+        assert_eq!(e.timestamp, header().timestamp);
+        assert_eq!(e.image, "");
+    }
+
+    #[test]
+    fn other_providers_and_ids_are_ignored() {
+        let v = json!({"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1}}});
+        assert!(RegistryEvent::from_json(&v, header()).is_none());
+        let v = json!({"Event":{"System":{"Provider":{"#attributes":{"Name":"Fake-Sysmon"}},"EventID":13}}});
+        assert!(RegistryEvent::from_json(&v, header()).is_none());
+        assert!(RegistryEvent::from_json(&json!(null), header()).is_none());
+    }
+}

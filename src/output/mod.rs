@@ -1,0 +1,71 @@
+//! Outputs: findings as a table or NDJSON, the detection catalog, and the run summary.
+//! Results go to the chosen writer (stdout or `--output`); the summary and diagnostics go to
+//! stderr so that they never mix with results.
+
+pub mod ndjson;
+pub mod sanitize;
+pub mod summary;
+pub mod table;
+
+use crate::detect::catalog::CATALOG;
+use crate::detect::Severity;
+use crate::finding::Finding;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// How findings are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A table for a person.
+    Table,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// The severity a detection reaches: high for a value written, lower for key operations.
+pub const RULE_SEVERITY: &str = "high (value set)\nmedium (key created/renamed)\nlow (deleted)";
+
+/// Writes `findings` in `format`; `interactive` is true when the writer is a terminal.
+pub fn write_findings(
+    out: &mut dyn Write,
+    format: Format,
+    findings: &[Finding],
+    interactive: bool,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table::write(out, findings, interactive),
+        Format::Ndjson => ndjson::write(out, findings),
+    }
+}
+
+#[derive(Serialize)]
+struct RuleLine {
+    id: &'static str,
+    title: &'static str,
+    techniques: &'static [&'static str],
+    severity: &'static str,
+    risk_score: u8,
+    locations: Vec<String>,
+}
+
+/// Writes the detection catalog in `format`.
+pub fn write_rules(out: &mut dyn Write, format: Format, interactive: bool) -> io::Result<()> {
+    match format {
+        Format::Table => table::write_rules(out, interactive),
+        Format::Ndjson => {
+            for d in CATALOG {
+                let line = RuleLine {
+                    id: d.id,
+                    title: d.title,
+                    techniques: d.techniques,
+                    severity: Severity::High.as_str(),
+                    risk_score: Severity::High.risk_score(),
+                    locations: d.locations.iter().map(|l| l.pattern()).collect(),
+                };
+                serde_json::to_writer(&mut *out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        }
+    }
+}

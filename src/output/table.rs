@@ -1,0 +1,121 @@
+//! Table output for a person at a terminal (comfy-table). Every string from the log goes
+//! through `sanitize` first; long values are cut (NDJSON has them whole).
+
+use super::sanitize::{terminal_safe, truncate};
+use crate::detect::catalog::CATALOG;
+use crate::detect::Action;
+use crate::finding::Finding;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use std::io::{self, Write};
+
+/// Longest key shown in a cell.
+const MAX_KEY: usize = 120;
+/// Longest value data shown in a cell.
+const MAX_DATA: usize = 120;
+/// Longest source path shown in a cell (cut from the left: the file name matters most).
+const MAX_SOURCE: usize = 60;
+
+/// A cell holding log text: made terminal-safe, then cut to `max` characters.
+fn log_cell(text: &str, max: usize) -> Cell {
+    Cell::new(truncate(&terminal_safe(text), max))
+}
+
+fn new_table(interactive: bool) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_content_arrangement(if interactive {
+        ContentArrangement::Dynamic
+    } else {
+        ContentArrangement::Disabled
+    });
+    table
+}
+
+/// The source path, cut from the left to `MAX_SOURCE` characters.
+fn source_label(f: &Finding) -> String {
+    let path = f.source.to_string_lossy();
+    let safe = terminal_safe(&path);
+    let count = safe.chars().count();
+    let shown: String = if count > MAX_SOURCE {
+        let tail: String = safe.chars().skip(count - (MAX_SOURCE - 1)).collect();
+        format!("…{tail}")
+    } else {
+        safe.into_owned()
+    };
+    format!("{shown}\n#{}", f.event.record_id)
+}
+
+/// Writes `findings` as a table; `interactive` wraps to the terminal's width.
+pub fn write(out: &mut dyn Write, findings: &[Finding], interactive: bool) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(
+            out,
+            "No WmiPrvSE.exe writes to persistence locations found."
+        );
+    }
+    let mut table = new_table(interactive);
+    table.set_header(vec![
+        "Time (UTC)",
+        "Host",
+        "Severity",
+        "Detection",
+        "Action",
+        "Key \\ value",
+        "Data",
+        "Source #record",
+    ]);
+    for f in findings {
+        let m = &f.matched;
+        let key = match &m.value_name {
+            Some(value) => format!("{}\\{value}", m.key),
+            None => m.key.to_string(),
+        };
+        let mut action = format!("{:?}", m.action);
+        if m.action == Action::RenameKey {
+            if let Some(new) = &f.event.new_name {
+                action.push_str(&format!("\n→ {}", truncate(&terminal_safe(new), MAX_KEY)));
+            }
+        }
+        // `action` is already safe: its only log text went through `terminal_safe`.
+        let mut severity = f.severity().as_str().to_string();
+        if m.unusual_image {
+            severity.push_str("\nunusual image path");
+        }
+        if f.recovered {
+            severity.push_str("\nrecovered record");
+        }
+        table.add_row(vec![
+            Cell::new(
+                f.event
+                    .timestamp
+                    .strftime("%Y-%m-%d %H:%M:%S%.3f")
+                    .to_string(),
+            ),
+            log_cell(&f.event.host, 40),
+            Cell::new(severity),
+            Cell::new(m.detection.id),
+            Cell::new(action),
+            log_cell(&key, MAX_KEY),
+            log_cell(f.event.details.as_deref().unwrap_or(""), MAX_DATA),
+            Cell::new(source_label(f)),
+        ]);
+    }
+    writeln!(out, "{table}")
+}
+
+/// Writes the detection catalog as a table.
+pub fn write_rules(out: &mut dyn Write, interactive: bool) -> io::Result<()> {
+    let mut table = new_table(interactive);
+    table.set_header(vec!["Id", "Title", "ATT&CK", "Severity", "Locations"]);
+    for d in CATALOG {
+        let locations: Vec<String> = d.locations.iter().map(|l| l.pattern()).collect();
+        table.add_row(vec![
+            Cell::new(d.id),
+            Cell::new(d.title),
+            Cell::new(d.techniques.join("\n")),
+            Cell::new(super::RULE_SEVERITY),
+            Cell::new(locations.join("\n")),
+        ]);
+    }
+    writeln!(out, "{table}")
+}

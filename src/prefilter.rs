@@ -1,0 +1,335 @@
+//! The pre-filter: decides from a chunk's raw bytes which records can possibly name
+//! WmiPrvSE.exe, so that the rest are never rendered. See `docs/prefilter.md` for why this
+//! loses no finding.
+//!
+//! Two levels, both byte searches for `wmiprvse.exe` (ASCII case-insensitive) as UTF-16LE
+//! and as single bytes (ANSI string values):
+//! 1. A chunk without the text is skipped unparsed: everything a record renders comes from
+//!    its own chunk.
+//! 2. In a chunk with it, records are checked one by one: a record is rendered when it
+//!    contains an occurrence, or when a walk of the chunk could not prove that it renders
+//!    only its own substitution values and template definitions the walk located. When an
+//!    occurrence sits in a template definition (which several records may render), every
+//!    record of the chunk is rendered.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::ops::Range;
+
+/// The text every WmiPrvSE-written event carries in its `Image` field.
+const NEEDLE: &str = "wmiprvse.exe";
+
+/// Record magic, `**\0\0`.
+const RECORD_MAGIC: [u8; 4] = [0x2a, 0x2a, 0x00, 0x00];
+/// Record header (24) plus the trailing size copy (4).
+const RECORD_OVERHEAD: usize = 28;
+/// Value type of a nested BinXML fragment.
+const BINXML_VALUE: u8 = 0x21;
+/// Where records start in a chunk.
+const CHUNK_HEADER_SIZE: usize = 512;
+
+/// Case-insensitive searcher for the needle in both encodings.
+#[derive(Debug, Clone)]
+pub struct Needle {
+    searcher: AhoCorasick,
+}
+
+impl Needle {
+    /// The WmiPrvSE.exe needle. Building cannot fail for these fixed patterns; the error is
+    /// passed on rather than assumed away.
+    pub fn wmiprvse() -> Result<Needle, String> {
+        let utf16: Vec<u8> = NEEDLE.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let searcher = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build([utf16.as_slice(), NEEDLE.as_bytes()])
+            .map_err(|e| format!("cannot build the pre-filter: {e}"))?;
+        Ok(Needle { searcher })
+    }
+
+    /// Byte ranges of every occurrence in `data`.
+    pub fn occurrences(&self, data: &[u8]) -> Vec<Range<usize>> {
+        self.searcher.find_iter(data).map(|m| m.range()).collect()
+    }
+}
+
+/// What to render of one chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkPlan {
+    /// No record of the chunk can name the needle: do not parse it.
+    Skip,
+    /// Render every record.
+    All,
+    /// Render the records that contain an occurrence, and any record that does not start
+    /// at one of `record_starts` (the walk did not see it or could not prove it renders
+    /// only its own bytes).
+    Matching {
+        /// Occurrences, sorted.
+        occurrences: Vec<Range<usize>>,
+        /// Starts of the records the walk proved, sorted.
+        record_starts: Vec<usize>,
+    },
+}
+
+impl ChunkPlan {
+    /// Plans `chunk` (the whole 64 KiB chunk, header included).
+    pub fn for_chunk(chunk: &[u8], needle: &Needle) -> ChunkPlan {
+        let occurrences = needle.occurrences(chunk);
+        if occurrences.is_empty() {
+            return ChunkPlan::Skip;
+        }
+        match walk(chunk) {
+            Some(walk) if walk.covers(&occurrences) => ChunkPlan::Matching {
+                occurrences,
+                record_starts: walk.record_starts,
+            },
+            _ => ChunkPlan::All,
+        }
+    }
+
+    /// Whether the record spanning `record` (chunk offsets, header included) must be rendered.
+    pub fn wants(&self, record: Range<usize>) -> bool {
+        match self {
+            ChunkPlan::Skip => false,
+            ChunkPlan::All => true,
+            ChunkPlan::Matching {
+                occurrences,
+                record_starts,
+            } => {
+                record_starts.binary_search(&record.start).is_err()
+                    || occurrences
+                        .iter()
+                        .any(|o| o.start >= record.start && o.end <= record.end)
+            }
+        }
+    }
+}
+
+/// What a walk of a chunk's records proved.
+struct Walk {
+    /// Starts of the records proven to render only from their own values and from
+    /// definitions the walk located, sorted.
+    record_starts: Vec<usize>,
+    /// Byte ranges of every walked record, sorted.
+    records: Vec<Range<usize>>,
+    /// Byte ranges inside walked records that only their own record renders (substitution
+    /// values, or all of an unproven record's values), sorted.
+    local_values: Vec<Range<usize>>,
+}
+
+impl Walk {
+    /// Whether every occurrence inside a walked record lies in one of that record's own
+    /// values. Occurrences elsewhere (chunk header, slack, records the walk could not read)
+    /// cannot reach a proven record, whose bytes and definitions all lie in walked records.
+    fn covers(&self, occurrences: &[Range<usize>]) -> bool {
+        let inside = |ranges: &[Range<usize>], o: &Range<usize>| {
+            // Sorted and disjoint: the last range starting at or before `o`.
+            let i = ranges.partition_point(|r| r.start <= o.start);
+            i > 0 && ranges.get(i - 1).is_some_and(|r| o.start < r.end)
+        };
+        let within = |ranges: &[Range<usize>], o: &Range<usize>| {
+            let i = ranges.partition_point(|r| r.start <= o.start);
+            i > 0 && ranges.get(i - 1).is_some_and(|r| o.end <= r.end)
+        };
+        occurrences
+            .iter()
+            .all(|o| !inside(&self.records, o) || within(&self.local_values, o))
+    }
+}
+
+fn u32_at(data: &[u8], at: usize) -> Option<usize> {
+    let bytes = data.get(at..at.checked_add(4)?)?;
+    let word = u32::from_le_bytes(bytes.try_into().ok()?);
+    usize::try_from(word).ok()
+}
+
+fn u16_at(data: &[u8], at: usize) -> Option<usize> {
+    let bytes = data.get(at..at.checked_add(2)?)?;
+    Some(usize::from(u16::from_le_bytes(bytes.try_into().ok()?)))
+}
+
+/// Walks the chunk's live records the way the `evtx` crate does (from the header to the
+/// free space, each record after the previous one, until one cannot be read). A record is
+/// proven when its BinXML is template instances all the way down (top level and nested
+/// BinXML values), every definition is inline in it or in an earlier record, and every
+/// value has a type the crate reads in exactly its declared size.
+fn walk(chunk: &[u8]) -> Option<Walk> {
+    let free = u32_at(chunk, 48)?.min(chunk.len());
+    let mut walk = Walk {
+        record_starts: Vec::new(),
+        records: Vec::new(),
+        local_values: Vec::new(),
+    };
+    let mut definitions: Vec<usize> = Vec::new();
+    let mut pos = CHUNK_HEADER_SIZE;
+    while pos.checked_add(RECORD_OVERHEAD)? <= free {
+        if chunk.get(pos..pos + 4)? != RECORD_MAGIC {
+            // Past the last readable record. Whatever the crate still finds later starts at
+            // an offset the walk did not prove, so `ChunkPlan::wants` renders it.
+            break;
+        }
+        let size = u32_at(chunk, pos + 4)?;
+        let end = pos.checked_add(size)?;
+        if size < RECORD_OVERHEAD || end > free {
+            break;
+        }
+        let mut record = RecordWalk {
+            chunk,
+            definitions: &mut definitions,
+            locals: &mut walk.local_values,
+        };
+        if record.stream(pos + 24..end - 4) {
+            walk.record_starts.push(pos);
+        }
+        walk.records.push(pos..end);
+        pos = end;
+    }
+    Some(walk)
+}
+
+/// The walk of one record.
+struct RecordWalk<'a> {
+    chunk: &'a [u8],
+    definitions: &'a mut Vec<usize>,
+    locals: &'a mut Vec<Range<usize>>,
+}
+
+impl RecordWalk<'_> {
+    /// Walks a BinXML stream (a record's, or a nested value's); whether it is proven. An
+    /// unproven stream's bytes all count as its record's own.
+    fn stream(&mut self, span: Range<usize>) -> bool {
+        let mark = self.locals.len();
+        let proven = self.instance(span.clone()).is_some_and(|end| {
+            // Anything after the instance but the end-of-stream token is rendered too.
+            end == span.end || self.chunk.get(end) == Some(&0x00)
+        });
+        if !proven {
+            self.locals.truncate(mark);
+            self.locals.push(span);
+        }
+        proven
+    }
+
+    /// Walks an optional fragment header and one template instance; where it ends.
+    fn instance(&mut self, span: Range<usize>) -> Option<usize> {
+        let chunk = self.chunk;
+        let mut at = span.start;
+        if chunk.get(at) == Some(&0x0f) {
+            at += 4;
+        }
+        if chunk.get(at) != Some(&0x0c) {
+            return None;
+        }
+        at += 6; // token, unknown byte, template id
+        let definition = u32_at(chunk, at)?;
+        at += 4;
+        if definition == at {
+            // Inline definition: next offset (4), GUID (16), data size (4), data. Its bytes
+            // are not local: every record using it renders them.
+            let data_size = u32_at(chunk, at + 20)?;
+            at = at.checked_add(24)?.checked_add(data_size)?;
+            self.definitions.push(definition);
+        } else if !self.definitions.contains(&definition) {
+            return None;
+        }
+        let count = u32_at(chunk, at)?;
+        let descriptors = at + 4;
+        let mut value = descriptors.checked_add(count.checked_mul(4)?)?;
+        if value > span.end {
+            return None;
+        }
+        for i in 0..count {
+            let d = descriptors + 4 * i;
+            let size = u16_at(chunk, d)?;
+            let kind = *chunk.get(d + 2)?;
+            let range = value..value.checked_add(size)?;
+            if range.end > span.end {
+                return None;
+            }
+            if kind == BINXML_VALUE {
+                if !self.stream(range.clone()) {
+                    return None;
+                }
+            } else if !value_size_is_exact(kind, size, chunk.get(range.clone())?) {
+                return None;
+            } else if matches!(kind, 0x01 | 0x02) {
+                self.locals.push(range.clone());
+            }
+            value = range.end;
+        }
+        Some(value)
+    }
+}
+
+/// Whether the crate reads a value of type `kind` in exactly `size` bytes and renders it
+/// from those bytes alone. Arrays, nested BinXML (0x21) and unknown types are refused.
+fn value_size_is_exact(kind: u8, size: usize, bytes: &[u8]) -> bool {
+    match kind {
+        0x00 | 0x0e => true,                           // null (skipped), binary
+        0x01 => size.is_multiple_of(2),                // UTF-16 string
+        0x02 => true,                                  // ANSI string
+        0x03 | 0x04 => size == 1,                      // int8, uint8
+        0x05 | 0x06 => size == 2,                      // int16, uint16
+        0x07 | 0x08 | 0x0b | 0x0d | 0x14 => size == 4, // int32, uint32, real32, bool, hex32
+        0x09 | 0x0a | 0x0c | 0x11 | 0x15 => size == 8, // int64, uint64, real64, filetime, hex64
+        0x0f | 0x12 => size == 16,                     // GUID, SYSTEMTIME
+        0x10 => size == 4 || size == 8,                // size_t
+        0x13 => bytes
+            .get(1)
+            .is_some_and(|&n| size == 8 + 4 * usize::from(n)), // SID
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_both_encodings_in_any_case() {
+        let needle = Needle::wmiprvse().unwrap();
+        let utf16: Vec<u8> = "x\\WmiPrvSE.EXE"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(needle.occurrences(&utf16), vec![4..28]);
+        assert_eq!(needle.occurrences(b"..WMIPRVSE.exe.."), vec![2..14]);
+        assert!(needle.occurrences(b"wmiprvse.ex").is_empty());
+        assert!(needle
+            .occurrences(b"w\0m\0i\0p\0r\0v\0s\0e\0.\0e\0x\0")
+            .is_empty());
+    }
+
+    #[test]
+    fn a_chunk_without_the_needle_is_skipped() {
+        let chunk = vec![0u8; 65536];
+        assert_eq!(
+            ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap()),
+            ChunkPlan::Skip
+        );
+    }
+
+    #[test]
+    fn occurrences_outside_records_prove_nothing_about_them() {
+        let mut chunk = vec![0u8; 65536];
+        chunk[48..52].copy_from_slice(&512u32.to_le_bytes());
+        chunk[200..212].copy_from_slice(b"wmiprvse.exe");
+        let plan = ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap());
+        assert!(matches!(plan, ChunkPlan::Matching { .. }));
+        assert!(
+            plan.wants(512..600),
+            "a record the walk did not see is rendered"
+        );
+    }
+
+    #[test]
+    fn matching_plan_renders_unproven_records() {
+        let plan = ChunkPlan::Matching {
+            occurrences: vec![700..712, 1200..1212],
+            record_starts: vec![512, 650, 800],
+        };
+        assert!(!plan.wants(512..650));
+        assert!(plan.wants(650..800));
+        assert!(!plan.wants(800..900));
+        assert!(plan.wants(900..1000), "a record the walk did not see");
+    }
+}

@@ -1,0 +1,324 @@
+//! Reading evidence: the only module that uses the `evtx` crate. It reads a file's chunks
+//! itself (so one file's chunks can be spread over the thread pool and memory stays one
+//! chunk per worker), asks the pre-filter what to render, and turns rendered records into
+//! registry events. Every problem becomes a `ReadError` naming the file, chunk and record;
+//! reading goes on after it.
+
+use crate::event::{RecordHeader, RegistryEvent};
+use crate::prefilter::{ChunkPlan, Needle};
+use evtx::err::EvtxError;
+use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
+use std::error::Error;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Size of the file header that precedes the chunks.
+pub const FILE_HEADER_SIZE: u64 = 4096;
+/// Size of one chunk.
+pub const CHUNK_SIZE: usize = 65536;
+/// Smallest chunk prefix worth parsing: the chunk header.
+const CHUNK_HEADER_SIZE: usize = 512;
+const CHUNK_MAGIC: &[u8; 8] = b"ElfChnk\0";
+/// Record header size; `binxml_offset` is this far past the record's start.
+const RECORD_HEADER_SIZE: u64 = 24;
+
+/// Number of chunk slots a file of `len` bytes holds, counting a truncated last one.
+pub fn chunk_slots(len: u64) -> u64 {
+    len.saturating_sub(FILE_HEADER_SIZE)
+        .div_ceil(CHUNK_SIZE as u64)
+}
+
+/// Something that could not be read, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// The evidence file.
+    pub path: PathBuf,
+    /// The chunk's index in the file, when the problem is in one chunk.
+    pub chunk: Option<u64>,
+    /// The record id, when the problem is in one record and its id is known.
+    pub record: Option<u64>,
+    /// What went wrong, with the full cause chain.
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(chunk) = self.chunk {
+            write!(f, ": chunk {chunk}")?;
+        }
+        if let Some(record) = self.record {
+            write!(f, ": record {record}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// `err` and all its causes, joined with `: ` (the `evtx` crate keeps the useful part deep in
+/// the chain).
+pub fn error_chain(err: &dyn Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+/// A registry event and where it was read.
+#[derive(Debug, Clone)]
+pub struct SourcedEvent {
+    /// The event.
+    pub event: RegistryEvent,
+    /// The chunk's index in the file.
+    pub chunk: u64,
+    /// Carved from chunk slack rather than read from a live record.
+    pub recovered: bool,
+}
+
+/// What reading some chunks produced.
+#[derive(Debug, Default)]
+pub struct ChunkBatch {
+    /// Sysmon registry events found (all writers: matching is the caller's job).
+    pub events: Vec<SourcedEvent>,
+    /// Problems, each naming where it happened.
+    pub errors: Vec<ReadError>,
+    /// Records in the chunks (from the chunk header for chunks the pre-filter skipped).
+    pub records: u64,
+    /// Records rendered to fields.
+    pub rendered: u64,
+    /// Chunks parsed.
+    pub chunks_parsed: u64,
+    /// Chunks the pre-filter skipped unparsed.
+    pub chunks_skipped: u64,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// How records are read; shared by every worker.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    settings: Arc<ParserSettings>,
+    needle: Option<Needle>,
+}
+
+impl Reader {
+    /// A reader; `prefilter` skips what cannot name WmiPrvSE.exe, `recover` also carves
+    /// records from chunk slack.
+    pub fn new(prefilter: bool, recover: bool) -> Result<Reader, String> {
+        // One thread: chunks are spread over the pool by the caller (see EVTX-NOTES: the
+        // crate's own threading inside a rayon task can deadlock).
+        let settings = ParserSettings::new()
+            .num_threads(1)
+            .validate_checksums(false)
+            .recover_records(recover);
+        Ok(Reader {
+            settings: Arc::new(settings),
+            needle: if prefilter {
+                Some(Needle::wmiprvse()?)
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Reads chunks `chunks` (indices in the file) of `path`. `on_chunk` is called with the
+    /// bytes of each chunk once it is done, for progress.
+    pub fn read_chunks(
+        &self,
+        path: &Path,
+        chunks: Range<u64>,
+        on_chunk: &dyn Fn(u64),
+    ) -> ChunkBatch {
+        let mut batch = ChunkBatch::default();
+        let error = |chunk: Option<u64>, message: String| ReadError {
+            path: path.to_path_buf(),
+            chunk,
+            record: None,
+            message,
+        };
+        let first = chunks.start;
+        let mut file = match open_at(path, first) {
+            Ok(file) => file,
+            Err(e) => {
+                let what = if first == 0 {
+                    format!("cannot read: {}", error_chain(&e))
+                } else {
+                    format!(
+                        "cannot read chunks {first}..{}: {}",
+                        chunks.end,
+                        error_chain(&e)
+                    )
+                };
+                batch.errors.push(error(None, what));
+                return batch;
+            }
+        };
+        let mut buf = Vec::with_capacity(CHUNK_SIZE);
+        for index in chunks {
+            buf.clear();
+            let read = match (&mut file).take(CHUNK_SIZE as u64).read_to_end(&mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    batch.errors.push(error(
+                        Some(index),
+                        format!("read failed: {}", error_chain(&e)),
+                    ));
+                    break;
+                }
+            };
+            batch.bytes += read as u64;
+            on_chunk(read as u64);
+            if read == 0 {
+                // The file shrank since it was found.
+                batch.errors.push(error(
+                    Some(index),
+                    "file ended early (truncated while scanning?)".into(),
+                ));
+                break;
+            }
+            if read < CHUNK_SIZE {
+                batch.errors.push(error(
+                    Some(index),
+                    format!("truncated chunk: {read} of {CHUNK_SIZE} bytes; reading what is there"),
+                ));
+                if read < CHUNK_HEADER_SIZE {
+                    break;
+                }
+            }
+            buf = self.read_chunk(path, index, buf, &mut batch);
+        }
+        batch
+    }
+
+    /// Reads one chunk's records into `batch`; gives the buffer back for reuse.
+    fn read_chunk(&self, path: &Path, index: u64, buf: Vec<u8>, batch: &mut ChunkBatch) -> Vec<u8> {
+        let error = |record: Option<u64>, message: String| ReadError {
+            path: path.to_path_buf(),
+            chunk: Some(index),
+            record,
+            message,
+        };
+        if buf.get(..8) != Some(CHUNK_MAGIC.as_slice()) {
+            // Unused chunk slots are zero-filled; anything else is damage.
+            if buf.iter().any(|&b| b != 0) {
+                let head: Vec<String> = buf.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                batch.errors.push(error(
+                    None,
+                    format!("not a chunk (bad magic {})", head.join(" ")),
+                ));
+            }
+            return buf;
+        }
+        let plan = match &self.needle {
+            Some(needle) => ChunkPlan::for_chunk(&buf, needle),
+            None => ChunkPlan::All,
+        };
+        if plan == ChunkPlan::Skip {
+            batch.chunks_skipped += 1;
+            if let Ok(header) = EvtxChunkHeader::from_bytes(&buf) {
+                batch.records += header
+                    .last_event_record_number
+                    .saturating_sub(header.first_event_record_number)
+                    .saturating_add(1)
+                    .min(CHUNK_SIZE as u64);
+            }
+            return buf;
+        }
+        let mut data = match EvtxChunkData::new(buf, false) {
+            Ok(data) => data,
+            Err(e) => {
+                batch.errors.push(error(
+                    None,
+                    format!("bad chunk header: {}", error_chain(&e)),
+                ));
+                return Vec::with_capacity(CHUNK_SIZE);
+            }
+        };
+        data.number = Some(index);
+        batch.chunks_parsed += 1;
+        match data.parse(Arc::clone(&self.settings)) {
+            Ok(mut chunk) => {
+                for record in chunk.iter() {
+                    match record {
+                        Ok(record) => {
+                            batch.records += 1;
+                            let start = record.binxml_offset.saturating_sub(RECORD_HEADER_SIZE);
+                            let end = record
+                                .binxml_offset
+                                .saturating_add(u64::from(record.binxml_size) + 4);
+                            let span = usize::try_from(start).unwrap_or(usize::MAX)
+                                ..usize::try_from(end).unwrap_or(usize::MAX);
+                            if !plan.wants(span) {
+                                continue;
+                            }
+                            batch.rendered += 1;
+                            let header = RecordHeader {
+                                record_id: record.event_record_id,
+                                timestamp: record.timestamp,
+                            };
+                            let recovered = record.recovered;
+                            match render(record) {
+                                Ok(Some(event)) => batch.events.push(SourcedEvent {
+                                    event,
+                                    chunk: index,
+                                    recovered,
+                                }),
+                                Ok(None) => {}
+                                Err(message) => {
+                                    batch.errors.push(error(Some(header.record_id), message))
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            let record = match &e {
+                                EvtxError::FailedToParseRecord { record_id, .. } => {
+                                    Some(*record_id)
+                                }
+                                _ => None,
+                            };
+                            batch.errors.push(error(record, error_chain(&e)));
+                        }
+                    }
+                }
+            }
+            Err(e) => batch.errors.push(error(
+                None,
+                format!("cannot parse chunk: {}", error_chain(&e)),
+            )),
+        }
+        data.data
+    }
+}
+
+/// Opens `path` read-only, positioned at chunk `first`.
+fn open_at(path: &Path, first: u64) -> io::Result<File> {
+    let mut file = File::open(path)?;
+    let offset = (first)
+        .checked_mul(CHUNK_SIZE as u64)
+        .and_then(|o| o.checked_add(FILE_HEADER_SIZE))
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "chunk offset overflows"))?;
+    file.seek(SeekFrom::Start(offset))?;
+    Ok(file)
+}
+
+/// Renders a record and reads it as a registry event (`None`: another kind of event).
+fn render(record: evtx::EvtxRecord<'_>) -> Result<Option<RegistryEvent>, String> {
+    let header = RecordHeader {
+        record_id: record.event_record_id,
+        timestamp: record.timestamp,
+    };
+    let json = record.into_json_bytes().map_err(|e| error_chain(&e))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&json.data).map_err(|e| format!("rendered JSON is invalid: {e}"))?;
+    Ok(RegistryEvent::from_json(&value, header))
+}

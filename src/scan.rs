@@ -1,0 +1,205 @@
+//! The scan: spreads every chunk of every evidence file over one thread pool, matches the
+//! registry events the reader finds, and gathers findings and errors in a deterministic
+//! order. Work is split into runs of chunks, so one huge file keeps every core busy and many
+//! small files do too, while memory stays one chunk per worker.
+
+use crate::detect::Matcher;
+use crate::discover::EvidenceFile;
+use crate::finding::Finding;
+use crate::reader::{chunk_slots, ChunkBatch, ReadError, Reader};
+use jiff::Timestamp;
+use rayon::prelude::*;
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Chunks per unit of work: 2 MiB, small enough to balance two cores on one file, large
+/// enough that opening the file per unit costs nothing.
+const CHUNKS_PER_UNIT: u64 = 32;
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Worker threads.
+    pub threads: usize,
+    /// Skip chunks and records that cannot name WmiPrvSE.exe.
+    pub prefilter: bool,
+    /// Also carve records from chunk slack.
+    pub recover: bool,
+    /// Keep events at or after this time.
+    pub from: Option<Timestamp>,
+    /// Keep events at or before this time.
+    pub to: Option<Timestamp>,
+}
+
+/// Receives progress from the workers.
+pub trait Progress: Sync {
+    /// A chunk of `bytes` bytes was read.
+    fn chunk_done(&self, bytes: u64);
+    /// A file is finished; `findings` is the number it produced.
+    fn file_done(&self, findings: u64);
+}
+
+/// Totals of a scan.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    /// EVTX files scanned.
+    pub files: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Records in the scanned chunks.
+    pub records: u64,
+    /// Records rendered to fields.
+    pub rendered: u64,
+    /// Chunks parsed.
+    pub chunks_parsed: u64,
+    /// Chunks the pre-filter skipped.
+    pub chunks_skipped: u64,
+    /// Sysmon registry events seen (any writer) among the rendered records.
+    pub registry_events: u64,
+}
+
+/// What a scan produced.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    /// Findings in output order (time, file, record id).
+    pub findings: Vec<Finding>,
+    /// Everything that could not be read, in file and chunk order.
+    pub errors: Vec<ReadError>,
+    /// Totals.
+    pub stats: Stats,
+}
+
+struct Unit {
+    file: usize,
+    chunks: Range<u64>,
+}
+
+/// Scans `files`.
+pub fn scan(
+    files: &[EvidenceFile],
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<ScanResult, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| format!("cannot start {} worker threads: {e}", options.threads))?;
+    let reader = Reader::new(options.prefilter, options.recover)?;
+    let matcher = Matcher::new();
+
+    let mut units = Vec::new();
+    for (file, evidence) in files.iter().enumerate() {
+        let slots = chunk_slots(evidence.len);
+        let mut start = 0;
+        while start < slots {
+            let end = (start + CHUNKS_PER_UNIT).min(slots);
+            units.push(Unit {
+                file,
+                chunks: start..end,
+            });
+            start = end;
+        }
+    }
+    let remaining: Vec<AtomicU64> = files
+        .iter()
+        .map(|f| AtomicU64::new(chunk_slots(f.len).div_ceil(CHUNKS_PER_UNIT)))
+        .collect();
+    let found: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
+    // Files with no chunk (a bare header) are done before they start.
+    for left in &remaining {
+        if left.load(Ordering::Relaxed) == 0 {
+            progress.file_done(0);
+        }
+    }
+
+    let outputs: Vec<(usize, ChunkBatch, Vec<Finding>)> = pool.install(|| {
+        units
+            .par_iter()
+            .map(|unit| {
+                let evidence = &files[unit.file];
+                let batch = read_unit(&reader, evidence, unit, progress);
+                let findings = to_findings(&matcher, evidence, &batch, options);
+                found[unit.file].fetch_add(findings.len() as u64, Ordering::Relaxed);
+                if remaining[unit.file].fetch_sub(1, Ordering::AcqRel) == 1 {
+                    progress.file_done(found[unit.file].load(Ordering::Relaxed));
+                }
+                (unit.file, batch, findings)
+            })
+            .collect()
+    });
+
+    let mut result = ScanResult::default();
+    result.stats.files = files.len() as u64;
+    for (_, batch, findings) in outputs {
+        let stats = &mut result.stats;
+        stats.bytes += batch.bytes;
+        stats.records += batch.records;
+        stats.rendered += batch.rendered;
+        stats.chunks_parsed += batch.chunks_parsed;
+        stats.chunks_skipped += batch.chunks_skipped;
+        stats.registry_events += batch.events.len() as u64;
+        result.errors.extend(batch.errors);
+        result.findings.extend(findings);
+    }
+    result.findings.sort_by(Finding::output_order);
+    Ok(result)
+}
+
+/// Reads one unit; a panic inside the parser is caught and reported against the file, so
+/// one hostile file cannot stop the batch.
+fn read_unit(
+    reader: &Reader,
+    evidence: &EvidenceFile,
+    unit: &Unit,
+    progress: &dyn Progress,
+) -> ChunkBatch {
+    let run = || {
+        reader.read_chunks(&evidence.path, unit.chunks.clone(), &|bytes| {
+            progress.chunk_done(bytes)
+        })
+    };
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        ChunkBatch {
+            errors: vec![ReadError {
+                path: evidence.path.clone(),
+                chunk: Some(unit.chunks.start),
+                record: None,
+                message: format!(
+                    "internal error while reading chunks {}..{} (skipped): {detail}",
+                    unit.chunks.start, unit.chunks.end
+                ),
+            }],
+            ..ChunkBatch::default()
+        }
+    })
+}
+
+fn to_findings(
+    matcher: &Matcher,
+    evidence: &EvidenceFile,
+    batch: &ChunkBatch,
+    options: &ScanOptions,
+) -> Vec<Finding> {
+    batch
+        .events
+        .iter()
+        .filter(|e| options.from.is_none_or(|from| e.event.timestamp >= from))
+        .filter(|e| options.to.is_none_or(|to| e.event.timestamp <= to))
+        .filter_map(|e| {
+            let matched = matcher.check(&e.event)?;
+            Some(Finding {
+                event: e.event.clone(),
+                matched,
+                source: evidence.path.clone(),
+                chunk: e.chunk,
+                recovered: e.recovered,
+            })
+        })
+        .collect()
+}
