@@ -225,12 +225,26 @@ impl Reader {
         };
         if plan == ChunkPlan::Skip {
             batch.chunks_skipped += 1;
-            if let Ok(header) = EvtxChunkHeader::from_bytes(&buf) {
-                batch.records += header
-                    .last_event_record_number
-                    .saturating_sub(header.first_event_record_number)
-                    .saturating_add(1)
-                    .min(CHUNK_SIZE as u64);
+            match EvtxChunkHeader::from_bytes(&buf) {
+                Ok(header) => {
+                    batch.records += header
+                        .last_event_record_number
+                        .saturating_sub(header.first_event_record_number)
+                        .saturating_add(1)
+                        .min(CHUNK_SIZE as u64);
+                    if let Err(problem) = check_record_headers(&buf, &header) {
+                        batch.errors.push(error(
+                            None,
+                            format!(
+                                "{problem} (in a chunk that names no WmiPrvSE.exe: no finding lost)"
+                            ),
+                        ));
+                    }
+                }
+                Err(e) => batch.errors.push(error(
+                    None,
+                    format!("bad chunk header: {}", error_chain(&e)),
+                )),
             }
             return buf;
         }
@@ -298,6 +312,58 @@ impl Reader {
         }
         data.data
     }
+}
+
+/// Walks the record headers of a chunk that is not parsed (the pre-filter skipped it), the way
+/// the `evtx` crate walks them, so that damage there is still reported.
+fn check_record_headers(chunk: &[u8], header: &EvtxChunkHeader) -> Result<(), String> {
+    const RECORD_MAGIC: &[u8; 4] = b"\x2a\x2a\x00\x00";
+    let live_end = usize::try_from(header.free_space_offset)
+        .unwrap_or(usize::MAX)
+        .min(chunk.len());
+    let mut pos = CHUNK_HEADER_SIZE;
+    while pos < live_end {
+        let Some(record) = chunk.get(pos..pos + RECORD_HEADER_SIZE as usize) else {
+            return Err(format!(
+                "record header at offset {pos:#x} is cut off by the chunk's end"
+            ));
+        };
+        if record.get(..4) != Some(RECORD_MAGIC.as_slice()) {
+            // Zeroes up to the free space with no record after them: just the end.
+            let rest = chunk.get(pos..live_end).unwrap_or_default();
+            let blank = record.get(..4) == Some([0u8; 4].as_slice())
+                && !rest.windows(4).any(|w| w == RECORD_MAGIC);
+            return if blank {
+                Ok(())
+            } else {
+                Err(format!(
+                    "record header at offset {pos:#x} is damaged (bad magic)"
+                ))
+            };
+        }
+        let word = |at: usize| {
+            record
+                .get(at..at + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes)
+        };
+        let size = word(4).unwrap_or(0) as usize;
+        let id = record
+            .get(8..16)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
+            .unwrap_or(0);
+        if size < RECORD_HEADER_SIZE as usize + 4 || pos + size > chunk.len() {
+            return Err(format!(
+                "record {id} at offset {pos:#x} has an invalid size ({size} bytes)"
+            ));
+        }
+        if id == header.last_event_record_id {
+            break;
+        }
+        pos += size;
+    }
+    Ok(())
 }
 
 /// Opens `path` read-only, positioned at chunk `first`.

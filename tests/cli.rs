@@ -1,0 +1,569 @@
+//! End-to-end tests: the binary as a user runs it, on the generated fixtures in `testdata/`
+//! (and on the shared real samples when they are present).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use support::cases::{self, Expect};
+use support::{code, scan_ndjson, stderr, testdata, wmihunt, Line};
+
+/// (file relative to testdata, record id) → (detection, severity, action).
+type Keyed = BTreeMap<(String, u64), (String, String, String)>;
+
+fn expected() -> Keyed {
+    let mut map = Keyed::new();
+    for fixture in cases::all() {
+        for (
+            record,
+            Expect {
+                detection,
+                severity,
+                action,
+            },
+        ) in fixture.expected
+        {
+            map.insert(
+                (fixture.name.to_string(), record),
+                (detection.into(), severity.into(), action.into()),
+            );
+        }
+    }
+    map
+}
+
+fn keyed(lines: &[Line]) -> Keyed {
+    let root = format!("{}/", testdata().display());
+    let mut map = Keyed::new();
+    for l in lines {
+        let file = l
+            .source_path
+            .strip_prefix(&root)
+            .unwrap_or(&l.source_path)
+            .to_string();
+        let old = map.insert(
+            (file, l.record_id),
+            (l.detection_id.clone(), l.severity.clone(), l.action.clone()),
+        );
+        assert!(old.is_none(), "one finding per event: {l:?}");
+    }
+    map
+}
+
+#[test]
+fn testdata_is_what_the_cases_generate() {
+    for fixture in cases::all() {
+        let path = testdata().join(fixture.name);
+        let on_disk = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            on_disk == fixture.bytes,
+            "{} is stale: run `cargo run --example gen_testdata`",
+            fixture.name
+        );
+    }
+}
+
+#[test]
+fn fixtures_give_exactly_the_expected_findings() {
+    let (lines, out) = scan_ndjson(&[&testdata()], &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(keyed(&lines), expected());
+    assert!(
+        stderr(&out).contains("files:    7 scanned, 1 skipped (not EVTX)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_prefilter_changes_nothing_on_fixtures() {
+    let (with, _) = scan_ndjson(&[&testdata()], &[]);
+    let (without, out) = scan_ndjson(&[&testdata()], &["--no-prefilter"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(with, without);
+    assert!(!with.is_empty());
+}
+
+#[test]
+fn a_finding_carries_every_field() {
+    let (lines, _) = scan_ndjson(&[&testdata().join("detections.evtx")], &[]);
+    let first = &lines[0];
+    let want = Line {
+        schema: 1,
+        timestamp: "2024-03-01T10:00:00.125Z".into(),
+        host: "WS01.corp.example".into(),
+        channel: "Microsoft-Windows-Sysmon/Operational".into(),
+        provider: "Microsoft-Windows-Sysmon".into(),
+        event_id: 13,
+        record_id: 1,
+        action: "SetValue".into(),
+        event_type: "SetValue".into(),
+        image: cases::WMI.into(),
+        image_unusual_location: false,
+        process_id: Some(5580),
+        process_guid: Some("{747f3d96-041e-5fd2-0000-001024df3b00}".into()),
+        user: Some("NT AUTHORITY\\SYSTEM".into()),
+        rule_name: Some("-".into()),
+        target_object: "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater".into(),
+        new_name: None,
+        hive: "HKLM".into(),
+        sid: None,
+        key: "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run".into(),
+        value_name: Some("Updater".into()),
+        data: Some("C:\\ProgramData\\evil.exe".into()),
+        detection_id: "run_keys".into(),
+        detection_title: "Run key written by WMI".into(),
+        location: "HKLM|HKU\\*\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\*".into(),
+        techniques: vec!["T1547.001".into(), "T1047".into()],
+        severity: "high".into(),
+        risk_score: 73,
+        source_path: testdata().join("detections.evtx").display().to_string(),
+        chunk: 0,
+        recovered: false,
+    };
+    assert_eq!(first, &want);
+    let user = &lines[1];
+    assert_eq!(user.hive, "HKU");
+    assert_eq!(
+        user.sid.as_deref(),
+        Some("S-1-5-21-3623811015-3361044348-30300820-1013")
+    );
+}
+
+#[test]
+fn normalised_keys_and_renames() {
+    let (lines, _) = scan_ndjson(
+        &[
+            &testdata().join("hives.evtx"),
+            &testdata().join("actions.evtx"),
+        ],
+        &[],
+    );
+    let by_target = |t: &str| {
+        lines
+            .iter()
+            .find(|l| l.target_object == t)
+            .unwrap_or_else(|| panic!("no finding for {t}"))
+    };
+    let l = by_target("\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\EvilSvc\\ImagePath");
+    assert_eq!(l.key, "HKLM\\SYSTEM\\CurrentControlSet\\Services\\EvilSvc");
+    assert_eq!(l.value_name.as_deref(), Some("ImagePath"));
+    let l = by_target("HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater");
+    assert_eq!((l.hive.as_str(), l.sid.as_deref()), ("HKCU", None));
+    let l = by_target("HKLM\\SOFTWARE\\Staging\\Svc");
+    assert_eq!(
+        l.new_name.as_deref(),
+        Some("HKLM\\System\\CurrentControlSet\\Services\\EvilSvc2")
+    );
+    assert_eq!(l.key, "HKLM\\System\\CurrentControlSet\\Services\\EvilSvc2");
+    assert_eq!(
+        (l.severity.as_str(), l.risk_score, l.value_name.as_deref()),
+        ("medium", 47, None)
+    );
+    let deleted = lines
+        .iter()
+        .find(|l| l.action == "DeleteValue")
+        .expect("a deletion");
+    assert_eq!((deleted.severity.as_str(), deleted.risk_score), ("low", 21));
+}
+
+#[test]
+fn masquerading_writers_are_marked() {
+    let (lines, _) = scan_ndjson(&[&testdata().join("near_misses.evtx")], &[]);
+    let unusual: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.image_unusual_location)
+        .map(|l| l.image.as_str())
+        .collect();
+    assert_eq!(unusual, ["C:\\Users\\Public\\WmiPrvSE.exe"]);
+    let empty_name = lines
+        .iter()
+        .find(|l| l.target_object.ends_with("Run\\"))
+        .expect("NUL-named value");
+    assert_eq!(empty_name.value_name.as_deref(), Some(""));
+}
+
+#[test]
+fn output_is_ordered_by_time_then_file_then_record() {
+    let (lines, _) = scan_ndjson(&[&testdata()], &[]);
+    let order: Vec<(String, String, u64)> = lines
+        .iter()
+        .map(|l| (l.timestamp.clone(), l.source_path.clone(), l.record_id))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+    // Several threads or one: the same bytes.
+    let one = wmihunt(
+        ["scan", "--format", "ndjson", "-j", "1", "--no-progress"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([testdata().display().to_string()]),
+    );
+    let two = wmihunt(
+        ["scan", "--format", "ndjson", "-j", "2", "--no-progress"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([testdata().display().to_string()]),
+    );
+    assert_eq!(one.stdout, two.stdout);
+}
+
+#[test]
+fn time_window_is_inclusive_utc() {
+    let file = testdata().join("detections.evtx");
+    let (lines, out) = scan_ndjson(
+        &[&file],
+        &[
+            "--from",
+            "2024-03-01T10:00:10Z",
+            "--to",
+            "2024-03-01T11:00:19.125+01:00",
+        ],
+    );
+    assert_eq!(code(&out), 0);
+    let ids: Vec<u64> = lines.iter().map(|l| l.record_id).collect();
+    assert_eq!(ids, (11..=20).collect::<Vec<_>>());
+    let (lines, _) = scan_ndjson(&[&file], &["--from", "2024-03-02"]);
+    assert!(lines.is_empty());
+    let bad = wmihunt(["scan", "--from", "yesterday", file.to_str().unwrap()]);
+    assert_eq!(code(&bad), 3);
+    assert!(stderr(&bad).contains("RFC 3339"));
+}
+
+#[test]
+fn exit_codes() {
+    let td = testdata();
+    let run = |args: &[&str]| code(&wmihunt(args));
+    assert_eq!(
+        run(&["scan", "--no-progress", "-q", td.to_str().unwrap()]),
+        0
+    );
+    assert_eq!(
+        run(&[
+            "scan",
+            "--no-progress",
+            "-q",
+            "--fail-on-findings",
+            td.to_str().unwrap()
+        ]),
+        1
+    );
+    let clean = td.join("other_writers.evtx");
+    assert_eq!(
+        run(&[
+            "scan",
+            "--no-progress",
+            "-q",
+            "--fail-on-findings",
+            clean.to_str().unwrap()
+        ]),
+        0
+    );
+    // Usage errors and nothing readable.
+    assert_eq!(run(&["scan"]), 3);
+    assert_eq!(run(&["frobnicate"]), 3);
+    assert_eq!(run(&["scan", "--format", "xml", td.to_str().unwrap()]), 3);
+    assert_eq!(run(&["scan", "/nonexistent/evidence"]), 3);
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(run(&["scan", empty.path().to_str().unwrap()]), 3);
+    assert_eq!(run(&["--version"]), 0);
+    assert_eq!(run(&["scan", "--help"]), 0);
+}
+
+#[test]
+fn a_truncated_file_is_reported_and_the_rest_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = fs::read(testdata().join("multi_chunk.evtx")).unwrap();
+    // Cut inside chunk 4: chunks 0-3 whole, then 1000 bytes of chunk 4.
+    fs::write(
+        dir.path().join("cut.evtx"),
+        &full[..4096 + 4 * 65536 + 1000],
+    )
+    .unwrap();
+    fs::copy(testdata().join("actions.evtx"), dir.path().join("ok.evtx")).unwrap();
+    let (lines, out) = scan_ndjson(&[dir.path()], &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cut.evtx: chunk 4: truncated chunk: 1000 of 65536 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    let from_cut = lines
+        .iter()
+        .filter(|l| l.source_path.ends_with("cut.evtx"))
+        .count();
+    let from_ok = lines
+        .iter()
+        .filter(|l| l.source_path.ends_with("ok.evtx"))
+        .count();
+    assert_eq!((from_cut, from_ok), (1, 10));
+    let (_, out) = scan_ndjson(&[dir.path()], &["--fail-on-findings"]);
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn a_broken_chunk_between_findings_hides_neither() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = fs::read(testdata().join("multi_chunk.evtx")).unwrap();
+    let (lines, _) = scan_ndjson(&[&testdata().join("multi_chunk.evtx")], &[]);
+    let chunks: Vec<u64> = lines.iter().map(|l| l.chunk).collect();
+    assert_eq!(chunks.len(), 3);
+    // Wreck the chunk right after the first finding's chunk.
+    let broken = chunks[0] + 1;
+    assert!(broken < chunks[1]);
+    let at = 4096 + broken as usize * 65536;
+    bytes[at..at + 8].copy_from_slice(b"garbage!");
+    fs::write(dir.path().join("broken.evtx"), &bytes).unwrap();
+    for flags in [&[][..], &["--no-prefilter"][..]] {
+        let (after, out) = scan_ndjson(&[dir.path()], flags);
+        assert_eq!(code(&out), 2);
+        assert_eq!(after.iter().map(|l| l.chunk).collect::<Vec<_>>(), chunks);
+        assert!(
+            stderr(&out).contains(&format!(
+                "broken.evtx: chunk {broken}: not a chunk (bad magic"
+            )),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+/// A hostile fixture: escape sequences and bidi overrides in every string the table shows.
+fn hostile_file(dir: &Path) -> std::path::PathBuf {
+    let event = cases::registry(
+        13,
+        "SetValue",
+        cases::WMI,
+        "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\\u{1b}]0;pwned\u{7}evil",
+        Some("\u{1b}[2J\u{1b}[31mcmd.exe /c calc\u{202e}txt.exe\r\nfake line"),
+        cases::Version::Current,
+    );
+    let bytes = wmihunt::evtx_writer::try_write_to_vec(&[event]).unwrap();
+    let path = dir.join("hostile.evtx");
+    fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn table_output_never_passes_terminal_controls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = hostile_file(dir.path());
+    let out = wmihunt([
+        "scan",
+        "--format",
+        "table",
+        "--no-progress",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}')
+            && !text.contains('\u{202e}')
+            && !text.contains('\r')
+            && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\x1b[31mcmd.exe"), "{text}");
+    assert!(text.contains("\\u{202e}"), "{text}");
+    assert!(
+        text.contains("Time (UTC)") && text.contains("run_keys"),
+        "{text}"
+    );
+    // NDJSON keeps the data exactly, as valid JSON.
+    let (lines, _) = scan_ndjson(&[&path], &[]);
+    assert_eq!(
+        lines[0].data.as_deref(),
+        Some("\u{1b}[2J\u{1b}[31mcmd.exe /c calc\u{202e}txt.exe\r\nfake line")
+    );
+}
+
+#[test]
+fn table_is_the_default_only_on_a_terminal() {
+    // Tests run with stdout piped: NDJSON unless asked.
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        testdata().join("actions.evtx").to_str().unwrap(),
+    ]);
+    let first = String::from_utf8(out.stdout).unwrap();
+    assert!(first.starts_with("{\"schema\":1,"), "{first}");
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        "--format",
+        "table",
+        testdata().join("other_writers.evtx").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "No WmiPrvSE.exe writes to persistence locations found.\n"
+    );
+}
+
+#[test]
+fn output_file_and_unwritable_destinations() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("findings.ndjson");
+    let td = testdata().join("actions.evtx");
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        "-o",
+        dest.to_str().unwrap(),
+        td.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0);
+    assert!(out.stdout.is_empty());
+    let written = fs::read_to_string(&dest).unwrap();
+    assert_eq!(written.lines().count(), 10);
+    for line in written.lines() {
+        serde_json::from_str::<Line>(line).unwrap();
+    }
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        "-o",
+        "/nonexistent/dir/out.ndjson",
+        td.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 3);
+    assert!(
+        stderr(&out).contains("cannot create /nonexistent/dir/out.ndjson"),
+        "{}",
+        stderr(&out)
+    );
+    #[cfg(target_os = "linux")]
+    {
+        let out = wmihunt([
+            "scan",
+            "--no-progress",
+            "-o",
+            "/dev/full",
+            td.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 3);
+        assert!(
+            stderr(&out).contains("cannot write to /dev/full"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wmihunt"))
+        .args(["scan", "--no-progress", "-q", "--format", "ndjson"])
+        .arg(testdata())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(code(&out), 0, "{err}");
+}
+
+#[test]
+fn verbose_lists_skipped_files_and_quiet_prints_no_summary() {
+    let out = wmihunt(["scan", "--no-progress", "-v", testdata().to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains("README.txt: no EVTX signature"),
+        "{}",
+        stderr(&out)
+    );
+    let out = wmihunt(["scan", "--no-progress", "-q", testdata().to_str().unwrap()]);
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn rules_lists_the_catalog() {
+    let out = wmihunt(["rules", "--format", "ndjson"]);
+    assert_eq!(code(&out), 0);
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert!(v["locations"].as_array().is_some_and(|a| !a.is_empty()));
+            assert!(v["techniques"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|t| t == "T1047")));
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let catalog: Vec<&str> = wmihunt::detect::catalog::CATALOG
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(ids, catalog);
+    let out = wmihunt(["rules"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("service_image") && text.contains("T1543.003") && text.contains("ImagePath")
+    );
+}
+
+// ---- The shared real samples (skipped when ../shared/evtx is absent) ----
+
+#[test]
+fn real_sample_gives_its_one_finding() {
+    let Some(samples) = support::samples() else {
+        return;
+    };
+    let file = samples
+        .join("sbousseaden__EVTX-ATTACK-SAMPLES/Lateral Movement/wmi_remote_registry_sysmon.evtx");
+    let (lines, out) = scan_ndjson(&[&file], &[]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(lines.len(), 1);
+    let l = &lines[0];
+    assert_eq!(l.record_id, 549609);
+    assert_eq!(l.host, "MSEDGEWIN10");
+    assert_eq!(
+        l.target_object,
+        "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\wmipers"
+    );
+    assert_eq!(l.data.as_deref(), Some("rundll32.exe a.dll, DllMain"));
+    assert_eq!(
+        (l.detection_id.as_str(), l.severity.as_str()),
+        ("run_keys", "high")
+    );
+}
+
+#[test]
+fn the_whole_sample_folder_gives_one_finding_and_reports_damage() {
+    let Some(samples) = support::samples() else {
+        return;
+    };
+    let damaged = [
+        "2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx",
+        "2-vss_0-Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx",
+        "sample-with-zero-data-size-event.evtx",
+        "sample_with_a_bad_chunk_magic.evtx",
+        "omerbenamram__evtx/samples/sysmon.evtx",
+    ];
+    let mut outputs = Vec::new();
+    for flags in [&[][..], &["--no-prefilter"][..]] {
+        let (lines, out) = scan_ndjson(&[&samples], flags);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{err}");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0].record_id, 549609);
+        assert!(err.contains("files:    604 scanned"), "{err}");
+        for name in damaged {
+            assert!(
+                err.lines()
+                    .any(|l| l.starts_with("wmihunt: read error:") && l.contains(name)),
+                "{flags:?}: no read error for {name}:\n{err}"
+            );
+        }
+        outputs.push(lines);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}
