@@ -332,4 +332,48 @@ mod tests {
         assert!(!plan.wants(800..900));
         assert!(plan.wants(900..1000), "a record the walk did not see");
     }
+
+    fn first_chunk(events: &[crate::evtx_writer::Event]) -> Vec<u8> {
+        let bytes = crate::evtx_writer::write_to_vec(events);
+        bytes[4096..4096 + 65536].to_vec()
+    }
+
+    fn event(image: &str) -> crate::evtx_writer::Event {
+        crate::evtx_writer::Event::new(
+            "Microsoft-Windows-Sysmon",
+            13,
+            "c",
+            "h",
+            133_000_000_000_000_000,
+        )
+        .with("Image", image)
+        .with("TargetObject", "HKLM\\x")
+    }
+
+    #[test]
+    fn only_records_holding_the_text_are_rendered() {
+        let chunk = first_chunk(&[event("a.exe"), event("C:\\WmiPrvSE.exe"), event("b.exe")]);
+        let plan = ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap());
+        let ChunkPlan::Matching { record_starts, .. } = &plan else {
+            panic!("expected a per-record plan, got {plan:?}");
+        };
+        assert_eq!(record_starts.len(), 3);
+        let spans: Vec<Range<usize>> = record_starts
+            .iter()
+            .map(|&s| s..s + u32_at(&chunk, s + 4).unwrap())
+            .collect();
+        let wanted: Vec<bool> = spans.into_iter().map(|r| plan.wants(r)).collect();
+        assert_eq!(wanted, [false, true, false]);
+    }
+
+    #[test]
+    fn text_in_a_template_definition_renders_the_whole_chunk() {
+        // A field *named* like the needle puts the text in the shared template definition.
+        let odd = event("a.exe").with("WmiPrvSE.exe", "x");
+        let chunk = first_chunk(&[odd.clone(), odd]);
+        assert_eq!(
+            ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap()),
+            ChunkPlan::All
+        );
+    }
 }

@@ -388,3 +388,112 @@ fn render(record: evtx::EvtxRecord<'_>) -> Result<Option<RegistryEvent>, String>
         serde_json::from_slice(&json.data).map_err(|e| format!("rendered JSON is invalid: {e}"))?;
     Ok(RegistryEvent::from_json(&value, header))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evtx_writer::{write_to_vec, Event, Value};
+
+    fn sysmon(image: &str, n: u32) -> Event {
+        Event::new(
+            "Microsoft-Windows-Sysmon",
+            13,
+            "Microsoft-Windows-Sysmon/Operational",
+            "h",
+            133_000_000_000_000_000,
+        )
+        .with("EventType", "SetValue")
+        .with("ProcessId", Value::U32(n))
+        .with("Image", image)
+        .with(
+            "TargetObject",
+            "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
+        )
+        .with("Details", "y")
+    }
+
+    fn file(events: &[Event]) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+        let bytes = write_to_vec(events);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.evtx");
+        std::fs::write(&path, &bytes).unwrap();
+        (dir, path, bytes)
+    }
+
+    #[test]
+    fn reads_events_with_and_without_the_prefilter() {
+        let events: Vec<Event> = (0..50)
+            .map(|n| {
+                sysmon(
+                    if n == 7 {
+                        "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"
+                    } else {
+                        "C:\\x\\reg.exe"
+                    },
+                    n,
+                )
+            })
+            .collect();
+        let (_dir, path, _) = file(&events);
+        let all = Reader::new(false, false)
+            .unwrap()
+            .read_chunks(&path, 0..1, &|_| {});
+        assert_eq!((all.records, all.rendered, all.events.len()), (50, 50, 50));
+        let some = Reader::new(true, false)
+            .unwrap()
+            .read_chunks(&path, 0..1, &|_| {});
+        assert_eq!((some.records, some.rendered, some.events.len()), (50, 1, 1));
+        assert_eq!(some.events[0].event.process_id, Some(7));
+        assert!(some.errors.is_empty() && all.errors.is_empty());
+    }
+
+    #[test]
+    fn a_chunk_without_the_needle_is_counted_not_parsed() {
+        let (_dir, path, _) = file(&[sysmon("C:\\x\\reg.exe", 1), sysmon("C:\\x\\reg.exe", 2)]);
+        let batch = Reader::new(true, false)
+            .unwrap()
+            .read_chunks(&path, 0..1, &|_| {});
+        assert_eq!(
+            (
+                batch.chunks_skipped,
+                batch.chunks_parsed,
+                batch.records,
+                batch.rendered
+            ),
+            (1, 0, 2, 0)
+        );
+    }
+
+    #[test]
+    fn damaged_record_headers_in_skipped_chunks_are_reported() {
+        let (_dir, _, bytes) = file(&[sysmon("a", 1), sysmon("b", 2), sysmon("c", 3)]);
+        let mut chunk = bytes[4096..4096 + CHUNK_SIZE].to_vec();
+        let header = EvtxChunkHeader::from_bytes(&chunk).unwrap();
+        assert_eq!(check_record_headers(&chunk, &header), Ok(()));
+        let second = 512 + u32::from_le_bytes(chunk[516..520].try_into().unwrap()) as usize;
+        chunk[second + 4..second + 8].copy_from_slice(&0u32.to_le_bytes());
+        let problem = check_record_headers(&chunk, &header).unwrap_err();
+        assert!(problem.contains("invalid size (0 bytes)"), "{problem}");
+        chunk[second..second + 4].copy_from_slice(b"XXXX");
+        let problem = check_record_headers(&chunk, &header).unwrap_err();
+        assert!(problem.contains("damaged (bad magic)"), "{problem}");
+    }
+
+    #[test]
+    fn unreadable_files_name_the_path() {
+        let reader = Reader::new(true, false).unwrap();
+        let batch = reader.read_chunks(Path::new("/nonexistent/x.evtx"), 0..3, &|_| {});
+        assert_eq!(batch.errors.len(), 1);
+        assert!(batch.errors[0]
+            .to_string()
+            .starts_with("/nonexistent/x.evtx: cannot read:"));
+    }
+
+    #[test]
+    fn slots_count_a_truncated_last_chunk() {
+        assert_eq!(chunk_slots(0), 0);
+        assert_eq!(chunk_slots(4096), 0);
+        assert_eq!(chunk_slots(4096 + 65536), 1);
+        assert_eq!(chunk_slots(4096 + 65537), 2);
+    }
+}

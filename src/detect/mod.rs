@@ -252,3 +252,216 @@ fn key_matches(parts: &[Part], path: &[&str]) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+
+    fn event(eid: u16, event_type: &str, image: &str, target: &str) -> RegistryEvent {
+        RegistryEvent {
+            timestamp: Timestamp::UNIX_EPOCH,
+            host: "h".into(),
+            channel: "c".into(),
+            event_id: eid,
+            record_id: 1,
+            event_type: event_type.into(),
+            image: image.into(),
+            process_id: None,
+            process_guid: None,
+            user: None,
+            rule_name: None,
+            target_object: target.into(),
+            details: None,
+            new_name: None,
+        }
+    }
+
+    const WMI: &str = "C:\\Windows\\system32\\wbem\\wmiprvse.exe";
+
+    fn detection(eid: u16, event_type: &str, target: &str) -> Option<&'static str> {
+        Matcher::new()
+            .check(&event(eid, event_type, WMI, target))
+            .map(|m| m.detection.id)
+    }
+
+    #[test]
+    fn writer_is_the_final_component() {
+        assert!(is_wmiprvse(WMI));
+        assert!(is_wmiprvse("WMIPRVSE.EXE"));
+        assert!(is_wmiprvse("D:/tools/WmiPrvSE.exe"));
+        assert!(!is_wmiprvse("C:\\x\\fakewmiprvse.exe"));
+        assert!(!is_wmiprvse("C:\\x\\wmiprvse.exe.bak"));
+        assert!(!is_wmiprvse(""));
+    }
+
+    #[test]
+    fn standard_locations() {
+        assert!(is_standard_wmiprvse_location(WMI));
+        assert!(is_standard_wmiprvse_location(
+            "c:\\windows\\syswow64\\wbem\\WMIPRVSE.EXE"
+        ));
+        assert!(is_standard_wmiprvse_location(
+            "\\\\?\\C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"
+        ));
+        assert!(is_standard_wmiprvse_location(
+            "\\Device\\HarddiskVolume2\\Windows\\System32\\wbem\\WmiPrvSE.exe"
+        ));
+        assert!(!is_standard_wmiprvse_location(
+            "C:\\Users\\Public\\WmiPrvSE.exe"
+        ));
+        assert!(!is_standard_wmiprvse_location(
+            "C:\\Temp\\Windows\\System32\\wbem\\WmiPrvSE.exe"
+        ));
+        assert!(!is_standard_wmiprvse_location(
+            "C:\\Windows\\System32\\WmiPrvSE.exe"
+        ));
+        assert!(!is_standard_wmiprvse_location("WmiPrvSE.exe"));
+    }
+
+    #[test]
+    fn actions_from_sysmon_event_types() {
+        assert_eq!(Action::from_sysmon(13, "SetValue"), Some(Action::SetValue));
+        assert_eq!(
+            Action::from_sysmon(12, "CreateKey"),
+            Some(Action::CreateKey)
+        );
+        assert_eq!(
+            Action::from_sysmon(12, "DeleteKey"),
+            Some(Action::DeleteKey)
+        );
+        assert_eq!(
+            Action::from_sysmon(12, "DeleteValue"),
+            Some(Action::DeleteValue)
+        );
+        assert_eq!(
+            Action::from_sysmon(14, "RenameKey"),
+            Some(Action::RenameKey)
+        );
+        assert_eq!(Action::from_sysmon(1, "SetValue"), None);
+        assert_eq!(Action::SetValue.severity().risk_score(), 73);
+        assert_eq!(Action::CreateKey.severity(), Severity::Medium);
+        assert_eq!(Action::DeleteKey.severity(), Severity::Low);
+    }
+
+    #[test]
+    fn whole_components_only() {
+        let run = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion";
+        assert_eq!(
+            detection(13, "SetValue", &format!("{run}\\Run\\x")),
+            Some("run_keys")
+        );
+        assert_eq!(
+            detection(13, "SetValue", &format!("{run}\\Runner\\x")),
+            None
+        );
+        assert_eq!(
+            detection(13, "SetValue", &format!("{run}\\RunOnceBackup\\x")),
+            None
+        );
+        assert_eq!(
+            detection(13, "SetValue", &format!("{run}\\RunOnceEx\\1\\2\\x")),
+            Some("run_keys")
+        );
+        let svc = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\x";
+        assert_eq!(
+            detection(13, "SetValue", &format!("{svc}\\ImagePath")),
+            Some("service_image")
+        );
+        assert_eq!(
+            detection(13, "SetValue", &format!("{svc}\\imagepath")),
+            Some("service_image")
+        );
+        assert_eq!(
+            detection(13, "SetValue", &format!("{svc}\\Description")),
+            None
+        );
+    }
+
+    #[test]
+    fn key_actions_match_the_location_key_not_its_ancestors() {
+        assert_eq!(
+            detection(12, "CreateKey", "HKLM\\SOFTWARE\\Microsoft"),
+            None
+        );
+        assert_eq!(
+            detection(
+                12,
+                "CreateKey",
+                "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
+            ),
+            Some("run_keys")
+        );
+        assert_eq!(
+            detection(
+                12,
+                "CreateKey",
+                "HKLM\\SYSTEM\\ControlSet001\\Services\\new"
+            ),
+            Some("service_image")
+        );
+        assert_eq!(
+            detection(12, "CreateKey", "HKLM\\SYSTEM\\ControlSet001\\Services"),
+            None
+        );
+    }
+
+    #[test]
+    fn other_writers_never_match() {
+        let m = Matcher::new();
+        let target = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x";
+        assert!(m
+            .check(&event(
+                13,
+                "SetValue",
+                "C:\\Windows\\System32\\reg.exe",
+                target
+            ))
+            .is_none());
+        let hit = m
+            .check(&event(
+                13,
+                "SetValue",
+                "C:\\Users\\Public\\wmiprvse.exe",
+                target,
+            ))
+            .unwrap();
+        assert!(hit.unusual_image);
+        assert_eq!(hit.value_name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn renames_match_either_side() {
+        let m = Matcher::new();
+        let mut e = event(14, "RenameKey", WMI, "HKLM\\SOFTWARE\\Staging");
+        assert!(m.check(&e).is_none());
+        e.new_name = Some("HKLM\\SYSTEM\\CurrentControlSet\\Services\\evil".into());
+        let hit = m.check(&e).unwrap();
+        assert_eq!(
+            hit.key.to_string(),
+            "HKLM\\SYSTEM\\CurrentControlSet\\Services\\evil"
+        );
+        assert_eq!(hit.action, Action::RenameKey);
+    }
+
+    #[test]
+    fn every_catalog_location_is_reachable() {
+        // Each location, instantiated with concrete names, is matched by itself (and not
+        // shadowed by a broken pattern).
+        let m = Matcher::new();
+        for d in CATALOG {
+            for l in d.locations {
+                let key = l.key.replace("\\**", "").replace('*', "Name");
+                let value = if l.value == "*" { "Value" } else { l.value };
+                let hive = if l.hives == Hives::User {
+                    "HKU\\S-1-5-21-1"
+                } else {
+                    "HKLM"
+                };
+                let target = format!("{hive}\\{key}\\{value}");
+                let hit = m.check(&event(13, "SetValue", WMI, &target));
+                assert_eq!(hit.map(|h| h.detection.id), Some(d.id), "{target}");
+            }
+        }
+    }
+}
