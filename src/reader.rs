@@ -139,6 +139,43 @@ impl Reader {
         chunks: Range<u64>,
         on_chunk: &dyn Fn(u64),
     ) -> ChunkBatch {
+        match open_at(path, chunks.start) {
+            Ok(file) => self.read_from(path, file, chunks, on_chunk),
+            Err(e) => {
+                let what = if chunks.start == 0 {
+                    format!("cannot read: {}", error_chain(&e))
+                } else {
+                    let (first, end) = (chunks.start, chunks.end);
+                    format!("cannot read chunks {first}..{end}: {}", error_chain(&e))
+                };
+                let mut batch = ChunkBatch::default();
+                batch.errors.push(ReadError {
+                    path: path.to_path_buf(),
+                    chunk: None,
+                    record: None,
+                    message: what,
+                });
+                batch
+            }
+        }
+    }
+
+    /// Reads a whole EVTX file held in memory (`path` only names it in errors): the entry
+    /// point the fuzzer drives, with the same code path as files on disk.
+    pub fn read_buffer(&self, path: &Path, bytes: &[u8]) -> ChunkBatch {
+        let chunks = bytes.get(FILE_HEADER_SIZE as usize..).unwrap_or_default();
+        let slots = chunk_slots(bytes.len() as u64);
+        self.read_from(path, chunks, 0..slots, &|_| {})
+    }
+
+    /// Reads chunks `chunks` from `source`, which is positioned at the first of them.
+    fn read_from(
+        &self,
+        path: &Path,
+        mut source: impl Read,
+        chunks: Range<u64>,
+        on_chunk: &dyn Fn(u64),
+    ) -> ChunkBatch {
         let mut batch = ChunkBatch::default();
         let error = |chunk: Option<u64>, message: String| ReadError {
             path: path.to_path_buf(),
@@ -146,27 +183,10 @@ impl Reader {
             record: None,
             message,
         };
-        let first = chunks.start;
-        let mut file = match open_at(path, first) {
-            Ok(file) => file,
-            Err(e) => {
-                let what = if first == 0 {
-                    format!("cannot read: {}", error_chain(&e))
-                } else {
-                    format!(
-                        "cannot read chunks {first}..{}: {}",
-                        chunks.end,
-                        error_chain(&e)
-                    )
-                };
-                batch.errors.push(error(None, what));
-                return batch;
-            }
-        };
         let mut buf = Vec::with_capacity(CHUNK_SIZE);
         for index in chunks {
             buf.clear();
-            let read = match (&mut file).take(CHUNK_SIZE as u64).read_to_end(&mut buf) {
+            let read = match (&mut source).take(CHUNK_SIZE as u64).read_to_end(&mut buf) {
                 Ok(n) => n,
                 Err(e) => {
                     batch.errors.push(error(

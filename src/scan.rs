@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Chunks per unit of work: 2 MiB, small enough to balance two cores on one file, large
@@ -57,6 +58,32 @@ pub struct Stats {
     pub chunks_skipped: u64,
     /// Sysmon registry events seen (any writer) among the rendered records.
     pub registry_events: u64,
+}
+
+impl Stats {
+    /// The counts of one unit of work (files are counted by the caller).
+    fn of(batch: &ChunkBatch) -> Stats {
+        Stats {
+            files: 0,
+            bytes: batch.bytes,
+            records: batch.records,
+            rendered: batch.rendered,
+            chunks_parsed: batch.chunks_parsed,
+            chunks_skipped: batch.chunks_skipped,
+            registry_events: batch.events.len() as u64,
+        }
+    }
+
+    /// Adds another unit's counts.
+    fn add(&mut self, other: &Stats) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.records += other.records;
+        self.rendered += other.rendered;
+        self.chunks_parsed += other.chunks_parsed;
+        self.chunks_skipped += other.chunks_skipped;
+        self.registry_events += other.registry_events;
+    }
 }
 
 /// What a scan produced.
@@ -113,7 +140,9 @@ pub fn scan(
         }
     }
 
-    let outputs: Vec<(usize, ChunkBatch, Vec<Finding>)> = pool.install(|| {
+    // Each unit is reduced to its findings, errors and counts on the worker, so what is kept
+    // grows with the number of findings, not with the size of the evidence.
+    let outputs: Vec<(Vec<Finding>, Vec<ReadError>, Stats)> = pool.install(|| {
         units
             .par_iter()
             .map(|unit| {
@@ -124,26 +153,42 @@ pub fn scan(
                 if remaining[unit.file].fetch_sub(1, Ordering::AcqRel) == 1 {
                     progress.file_done(found[unit.file].load(Ordering::Relaxed));
                 }
-                (unit.file, batch, findings)
+                let stats = Stats::of(&batch);
+                (findings, batch.errors, stats)
             })
             .collect()
     });
 
     let mut result = ScanResult::default();
     result.stats.files = files.len() as u64;
-    for (_, batch, findings) in outputs {
-        let stats = &mut result.stats;
-        stats.bytes += batch.bytes;
-        stats.records += batch.records;
-        stats.rendered += batch.rendered;
-        stats.chunks_parsed += batch.chunks_parsed;
-        stats.chunks_skipped += batch.chunks_skipped;
-        stats.registry_events += batch.events.len() as u64;
-        result.errors.extend(batch.errors);
+    for (findings, errors, unit) in outputs {
+        result.stats.add(&unit);
+        result.errors.extend(errors);
         result.findings.extend(findings);
     }
     result.findings.sort_by(Finding::output_order);
     Ok(result)
+}
+
+/// Scans one EVTX file held in memory, on the calling thread, through the same reader and
+/// matcher as `scan`: the entry point for fuzzing and for tests of crafted files.
+pub fn scan_buffer(path: &Path, bytes: &[u8], options: &ScanOptions) -> Result<ScanResult, String> {
+    let reader = Reader::new(options.prefilter, options.recover)?;
+    let evidence = EvidenceFile {
+        path: path.to_path_buf(),
+        len: bytes.len() as u64,
+    };
+    let batch = reader.read_buffer(path, bytes);
+    let mut findings = to_findings(&Matcher::new(), &evidence, &batch, options);
+    findings.sort_by(Finding::output_order);
+    Ok(ScanResult {
+        findings,
+        stats: Stats {
+            files: 1,
+            ..Stats::of(&batch)
+        },
+        errors: batch.errors,
+    })
 }
 
 /// Reads one unit; a panic inside the parser is caught and reported against the file, so
