@@ -109,6 +109,7 @@ pub struct ChunkBatch {
 pub struct Reader {
     settings: Arc<ParserSettings>,
     needle: Option<Needle>,
+    recover: bool,
 }
 
 impl Reader {
@@ -123,6 +124,7 @@ impl Reader {
             .recover_records(recover);
         Ok(Reader {
             settings: Arc::new(settings),
+            recover,
             needle: if prefilter {
                 Some(Needle::wmiprvse()?)
             } else {
@@ -221,28 +223,42 @@ impl Reader {
     }
 
     /// Reads one chunk's records into `batch`; gives the buffer back for reuse.
-    fn read_chunk(&self, path: &Path, index: u64, buf: Vec<u8>, batch: &mut ChunkBatch) -> Vec<u8> {
+    fn read_chunk(
+        &self,
+        path: &Path,
+        index: u64,
+        mut buf: Vec<u8>,
+        batch: &mut ChunkBatch,
+    ) -> Vec<u8> {
         let error = |record: Option<u64>, message: String| ReadError {
             path: path.to_path_buf(),
             chunk: Some(index),
             record,
             message,
         };
+        let mut plan = None;
         if buf.get(..8) != Some(CHUNK_MAGIC.as_slice()) {
             // Unused chunk slots are zero-filled; anything else is damage.
-            if buf.iter().any(|&b| b != 0) {
-                let head: Vec<String> = buf.iter().take(8).map(|b| format!("{b:02x}")).collect();
-                batch.errors.push(error(
-                    None,
-                    format!("not a chunk (bad magic {})", head.join(" ")),
-                ));
+            if buf.iter().all(|&b| b == 0) {
+                return buf;
             }
-            return buf;
+            let head: Vec<String> = buf.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            let mut message = format!("not a chunk (bad magic {})", head.join(" "));
+            if !self.recover {
+                batch.errors.push(error(None, message));
+                return buf;
+            }
+            // A cleared or overwritten chunk header: give it an empty live area so that
+            // every record left in it is carved (and marked recovered).
+            message.push_str("; carving records from it (--recover)");
+            batch.errors.push(error(None, message));
+            as_cleared_chunk(&mut buf);
+            plan = Some(ChunkPlan::All);
         }
-        let plan = match &self.needle {
+        let plan = plan.unwrap_or_else(|| match &self.needle {
             Some(needle) => ChunkPlan::for_chunk(&buf, needle),
             None => ChunkPlan::All,
-        };
+        });
         if plan == ChunkPlan::Skip {
             batch.chunks_skipped += 1;
             match EvtxChunkHeader::from_bytes(&buf) {
@@ -332,6 +348,24 @@ impl Reader {
         }
         data.data
     }
+}
+
+/// Rewrites a damaged chunk header as an empty chunk's (magic, header size, free space at the
+/// first record, no lookup tables) so the `evtx` crate carves every record in it as slack.
+fn as_cleared_chunk(chunk: &mut [u8]) {
+    let mut put = |at: usize, bytes: &[u8]| {
+        if let Some(slot) = chunk.get_mut(at..at + bytes.len()) {
+            slot.copy_from_slice(bytes);
+        }
+    };
+    put(0, CHUNK_MAGIC);
+    put(24, &0u64.to_le_bytes()); // first record id
+    put(32, &0u64.to_le_bytes()); // last record id
+    put(40, &128u32.to_le_bytes()); // header size
+    put(44, &(CHUNK_HEADER_SIZE as u32).to_le_bytes()); // last record offset
+    put(48, &(CHUNK_HEADER_SIZE as u32).to_le_bytes()); // free space offset
+    put(120, &0u32.to_le_bytes()); // flags
+    put(128, &[0; CHUNK_HEADER_SIZE - 128]); // string and template tables: names are inline
 }
 
 /// Walks the record headers of a chunk that is not parsed (the pre-filter skipped it), the way

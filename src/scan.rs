@@ -248,3 +248,70 @@ fn to_findings(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evtx_writer::{write_to_vec, Event};
+    use std::sync::atomic::AtomicBool;
+
+    /// Progress that panics the first time it hears of a chunk: stands in for a parser panic.
+    struct PanicOnce(AtomicBool);
+
+    impl Progress for PanicOnce {
+        fn chunk_done(&self, _bytes: u64) {
+            if !self.0.swap(true, Ordering::SeqCst) {
+                panic!("boom");
+            }
+        }
+        fn file_done(&self, _findings: u64) {}
+    }
+
+    fn write_file(dir: &Path, name: &str) -> EvidenceFile {
+        let event = Event::new(
+            "Microsoft-Windows-Sysmon",
+            13,
+            "c",
+            "h",
+            133_000_000_000_000_000,
+        )
+        .with("EventType", "SetValue")
+        .with("Image", "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe")
+        .with(
+            "TargetObject",
+            "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
+        )
+        .with("Details", "y");
+        let bytes = write_to_vec(&[event]);
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        EvidenceFile {
+            path,
+            len: bytes.len() as u64,
+        }
+    }
+
+    #[test]
+    fn a_panic_while_reading_is_reported_and_the_batch_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            write_file(dir.path(), "a.evtx"),
+            write_file(dir.path(), "b.evtx"),
+        ];
+        let options = ScanOptions {
+            threads: 1,
+            prefilter: true,
+            recover: false,
+            from: None,
+            to: None,
+        };
+        let result = scan(&files, &options, &PanicOnce(AtomicBool::new(false))).unwrap();
+        assert_eq!(result.findings.len(), 1);
+        assert_eq!(result.errors.len(), 1);
+        let error = result.errors[0].to_string();
+        assert!(
+            error.contains("internal error while reading chunks 0..1 (skipped): boom"),
+            "{error}"
+        );
+    }
+}

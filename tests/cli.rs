@@ -567,3 +567,153 @@ fn the_whole_sample_folder_gives_one_finding_and_reports_damage() {
     }
     assert_eq!(outputs[0], outputs[1]);
 }
+
+// ---- Damaged and hostile evidence ----
+
+/// A one-chunk log whose third record (the only finding) is left in slack: the header says the
+/// chunk ends after record 2.
+fn slack_file(dir: &Path) -> std::path::PathBuf {
+    let by = |image: &str| {
+        cases::registry(
+            13,
+            "SetValue",
+            image,
+            "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Slack",
+            Some("evil.exe"),
+            cases::Version::Current,
+        )
+    };
+    let events = [
+        by("C:\\Windows\\regedit.exe"),
+        by("C:\\Windows\\regedit.exe"),
+        by(cases::WMI),
+    ];
+    let mut bytes = wmihunt::evtx_writer::try_write_to_vec(&events).unwrap();
+    let chunk = &mut bytes[4096..4096 + 65536];
+    let size =
+        |c: &[u8], at: usize| u32::from_le_bytes(c[at + 4..at + 8].try_into().unwrap()) as usize;
+    let second = 512 + size(chunk, 512);
+    let third = second + size(chunk, second);
+    chunk[16..24].copy_from_slice(&2u64.to_le_bytes()); // last record number
+    chunk[32..40].copy_from_slice(&2u64.to_le_bytes()); // last record id
+    chunk[44..48].copy_from_slice(&(second as u32).to_le_bytes());
+    chunk[48..52].copy_from_slice(&(third as u32).to_le_bytes());
+    let path = dir.join("slack.evtx");
+    fs::write(&path, &bytes).unwrap();
+    path
+}
+
+#[test]
+fn recover_carves_slack_and_marks_the_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = slack_file(dir.path());
+    for flags in [&[][..], &["--no-prefilter"][..]] {
+        let (lines, out) = scan_ndjson(&[&path], flags);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(lines.is_empty(), "slack is not read without --recover");
+    }
+    for flags in [&["--recover"][..], &["--recover", "--no-prefilter"][..]] {
+        let (lines, out) = scan_ndjson(&[&path], flags);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(lines.len(), 1, "{flags:?}");
+        assert!(lines[0].recovered);
+        assert_eq!(lines[0].record_id, 3);
+    }
+}
+
+#[test]
+fn recover_carves_a_chunk_whose_header_was_wiped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = fs::read(testdata().join("actions.evtx")).unwrap();
+    bytes[4096..4096 + 512].fill(0xee);
+    let path = dir.path().join("wiped.evtx");
+    fs::write(&path, &bytes).unwrap();
+    let (lines, out) = scan_ndjson(&[&path], &[]);
+    assert_eq!((code(&out), lines.len()), (2, 0));
+    assert!(
+        stderr(&out).contains("wiped.evtx: chunk 0: not a chunk (bad magic ee ee"),
+        "{}",
+        stderr(&out)
+    );
+    let (lines, out) = scan_ndjson(&[&path], &["--recover"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("carving records from it (--recover)"));
+    assert_eq!(lines.len(), 10, "every finding of actions.evtx, carved");
+    assert!(lines.iter().all(|l| l.recovered));
+}
+
+#[cfg(unix)]
+#[test]
+fn odd_paths_and_files_are_reported_not_fatal() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"host\xff\xfe.evtx"));
+    fs::copy(testdata().join("actions.evtx"), &odd).unwrap();
+    fs::write(dir.path().join("empty.evtx"), b"").unwrap();
+    fs::write(
+        dir.path().join("header-only.evtx"),
+        &fs::read(testdata().join("actions.evtx")).unwrap()[..100],
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("not-evtx.evtx"),
+        b"MZ\x90\x00 this is a PE file",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+    let (lines, out) = scan_ndjson(&[dir.path()], &["-v"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert_eq!(lines.len(), 10);
+    assert!(
+        lines[0].source_path.ends_with("host\u{fffd}\u{fffd}.evtx"),
+        "{}",
+        lines[0].source_path
+    );
+    assert!(
+        err.contains("header-only.evtx: truncated inside the EVTX file header (100 of 4096 bytes)"),
+        "{err}"
+    );
+    assert!(err.contains("loop: symlink loop"), "{err}");
+    assert!(err.contains("empty.evtx: empty file"), "{err}");
+    assert!(err.contains("not-evtx.evtx: no EVTX signature"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn the_evidence_is_never_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        testdata().join("multi_chunk.evtx"),
+        dir.path().join("a.evtx"),
+    )
+    .unwrap();
+    slack_file(dir.path());
+    let snapshot = |d: &Path| {
+        let mut entries: Vec<(String, Vec<u8>, std::time::SystemTime)> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let meta = e.metadata().unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).unwrap(),
+                    meta.modified().unwrap(),
+                )
+            })
+            .collect();
+        entries.sort();
+        entries
+    };
+    let before = snapshot(dir.path());
+    for flags in [&[][..], &["--recover"][..], &["--no-prefilter"][..]] {
+        let (_, out) = scan_ndjson(&[dir.path()], flags);
+        assert_eq!(code(&out), 0);
+    }
+    assert!(
+        before == snapshot(dir.path()),
+        "files added, changed or touched in the evidence folder"
+    );
+}
