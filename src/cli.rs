@@ -2,10 +2,12 @@
 //! turns them, checked, into a plain `config::Command`.
 
 use crate::config::{Command, ScanConfig};
-use crate::output::Format;
+use crate::finding::SortOrder;
+use crate::output::{Format, TimeDisplay};
 use crate::scan::ScanOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -77,6 +79,39 @@ struct ScanArgs {
     /// Also carve records from chunk slack and cleared chunks; their findings are marked.
     #[arg(long)]
     recover: bool,
+    /// Order of the findings: by time (then file, record id) or by triage score.
+    #[arg(long, value_enum, default_value_t = SortArg::Time)]
+    sort: SortArg,
+    /// Keep the same event found in several copies of a log as separate findings.
+    #[arg(long)]
+    no_dedup: bool,
+    /// Print per-host totals after the findings (on stderr).
+    #[arg(long)]
+    summary: bool,
+    /// Time zone for times shown to people: an IANA name (Europe/Berlin), `local` or `UTC`.
+    /// NDJSON always carries UTC.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
+    timezone: TimeDisplay,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SortArg {
+    Time,
+    Score,
+}
+
+fn parse_zone(name: &str) -> Result<TimeDisplay, String> {
+    let zone = if name.eq_ignore_ascii_case("local") {
+        TimeZone::try_system().map_err(|e| format!("cannot find the local time zone: {e}"))?
+    } else if name.eq_ignore_ascii_case("UTC") {
+        TimeZone::UTC
+    } else {
+        TimeZone::get(name).map_err(|e| format!("unknown time zone '{name}': {e}"))?
+    };
+    Ok(TimeDisplay {
+        zone,
+        label: name.to_string(),
+    })
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, String> {
@@ -152,6 +187,13 @@ fn scan_config(args: ScanArgs) -> ScanConfig {
         quiet: args.quiet,
         verbose: args.verbose,
         fail_on_findings: args.fail_on_findings,
+        sort: match args.sort {
+            SortArg::Time => SortOrder::Time,
+            SortArg::Score => SortOrder::Score,
+        },
+        dedup: !args.no_dedup,
+        host_summary: args.summary,
+        time_display: args.timezone,
     }
 }
 

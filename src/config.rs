@@ -1,7 +1,8 @@
 //! The plain configuration a command runs with, checked once by the CLI layer. Nothing below
 //! the CLI sees flags.
 
-use crate::output::Format;
+use crate::finding::SortOrder;
+use crate::output::{Format, TimeDisplay};
 use crate::scan::ScanOptions;
 use std::path::PathBuf;
 
@@ -36,4 +37,12 @@ pub struct ScanConfig {
     pub verbose: bool,
     /// Exit with code 1 when there are findings.
     pub fail_on_findings: bool,
+    /// Order of the findings.
+    pub sort: SortOrder,
+    /// Fold the same event read from several copies of a log into one finding.
+    pub dedup: bool,
+    /// Print the per-host summary.
+    pub host_summary: bool,
+    /// How times are shown to people (NDJSON is always UTC).
+    pub time_display: TimeDisplay,
 }

@@ -44,6 +44,39 @@ pub struct RegistryEvent {
     pub new_name: Option<String>,
 }
 
+/// Which host and log a file holds, from one of its records: a file is one host's one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogIdentity {
+    /// `System/Computer`.
+    pub host: String,
+    /// `System/Channel`.
+    pub channel: String,
+    /// `System/Provider/@Name`.
+    pub provider: String,
+}
+
+impl LogIdentity {
+    /// Reads the identity from a rendered record; `None` when it has no `System` part.
+    pub fn from_json(event: &Value) -> Option<LogIdentity> {
+        let system = event.get("Event")?.get("System")?;
+        Some(LogIdentity {
+            host: text(&system["Computer"]).unwrap_or_default(),
+            channel: text(&system["Channel"]).unwrap_or_default(),
+            provider: attribute(&system["Provider"], "Name")
+                .and_then(text)
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Whether this is a Sysmon log, where registry events are recorded.
+    pub fn is_sysmon(&self) -> bool {
+        self.provider.eq_ignore_ascii_case(SYSMON_PROVIDER)
+            || self
+                .channel
+                .eq_ignore_ascii_case("Microsoft-Windows-Sysmon/Operational")
+    }
+}
+
 /// The record header fields used when the rendered event lacks them.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordHeader {

@@ -1,8 +1,9 @@
-//! Findings: a registry event that matched a detection, with where it was read. This is what
-//! every output format prints.
+//! Findings: a registry event that matched a detection, with where it was read, its triage
+//! indicators and score. This is what every output format prints.
 
 use crate::detect::{Match, Severity};
 use crate::event::RegistryEvent;
+use crate::triage::{self, Indicator};
 use std::cmp::Ordering;
 use std::path::PathBuf;
 
@@ -19,12 +20,50 @@ pub struct Finding {
     pub chunk: u64,
     /// Carved from chunk slack (`--recover`) rather than read from a live record.
     pub recovered: bool,
+    /// Why it deserves attention, from the data and the key.
+    pub indicators: Vec<Indicator>,
+    /// Other evidence files holding the same event (copies of the same log).
+    pub also_in: Vec<PathBuf>,
+}
+
+/// How findings are ordered in the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// By time, then file, then record id.
+    Time,
+    /// By triage score, highest first, then as `Time`.
+    Score,
 }
 
 impl Finding {
+    /// A finding, with its triage indicators.
+    pub fn new(
+        event: RegistryEvent,
+        matched: Match,
+        source: PathBuf,
+        chunk: u64,
+        recovered: bool,
+    ) -> Finding {
+        let indicators = triage::indicators(&event, &matched);
+        Finding {
+            event,
+            matched,
+            source,
+            chunk,
+            recovered,
+            indicators,
+            also_in: Vec::new(),
+        }
+    }
+
     /// The finding's severity, from what was done to the key.
     pub fn severity(&self) -> Severity {
         self.matched.action.severity()
+    }
+
+    /// The triage score: severity plus indicators.
+    pub fn score(&self) -> u8 {
+        triage::score(self.severity().risk_score(), &self.indicators)
     }
 
     /// The documented output order: by time, then file, then record id.
@@ -42,4 +81,53 @@ impl Finding {
                 other.chunk,
             ))
     }
+
+    /// What makes two findings the same event seen in two copies of a log.
+    fn identity(&self) -> impl PartialEq + '_ {
+        let e = &self.event;
+        (
+            (&e.host, &e.channel, e.record_id, e.timestamp, e.event_id),
+            (
+                &e.event_type,
+                &e.image,
+                &e.target_object,
+                &e.details,
+                &e.new_name,
+            ),
+        )
+    }
+}
+
+/// Sorts findings in `order`.
+pub fn sort(findings: &mut [Finding], order: SortOrder) {
+    match order {
+        SortOrder::Time => findings.sort_by(Finding::output_order),
+        SortOrder::Score => {
+            findings.sort_by(|a, b| b.score().cmp(&a.score()).then_with(|| a.output_order(b)))
+        }
+    }
+}
+
+/// Folds findings that are the same event (same host, channel, record id, time and content)
+/// read from several files into one, which lists the other files in `also_in`. `findings`
+/// must be in output order (time first), so copies of an event are among the findings of its
+/// instant; the first copy (by path) is kept.
+pub fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let twin = kept
+            .iter_mut()
+            .rev()
+            .take_while(|k| k.event.timestamp == finding.event.timestamp)
+            .find(|k| k.identity() == finding.identity());
+        match twin {
+            Some(first) => {
+                if first.source != finding.source && !first.also_in.contains(&finding.source) {
+                    first.also_in.push(finding.source);
+                }
+            }
+            None => kept.push(finding),
+        }
+    }
+    kept
 }

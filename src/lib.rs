@@ -17,6 +17,7 @@ pub mod prefilter;
 pub mod progress;
 pub mod reader;
 pub mod scan;
+pub mod triage;
 
 use config::{Command, ScanConfig};
 use exit::Exit;
@@ -80,7 +81,7 @@ fn scan_command(config: &ScanConfig) -> Exit {
     let discovery = discover::discover(&config.paths);
     let total_bytes = discovery.files.iter().map(|f| f.len).sum();
     let bar = progress::Bar::new(config.progress, total_bytes, discovery.files.len() as u64);
-    let result = match scan::scan(&discovery.files, &config.scan, &bar) {
+    let mut result = match scan::scan(&discovery.files, &config.scan, &bar) {
         Ok(result) => result,
         Err(message) => {
             bar.finish();
@@ -89,15 +90,28 @@ fn scan_command(config: &ScanConfig) -> Exit {
         }
     };
     bar.finish();
+    if config.dedup {
+        result.findings = finding::dedup(std::mem::take(&mut result.findings));
+    }
+    finding::sort(&mut result.findings, config.sort);
 
-    let written = output::write_findings(&mut out, config.format, &result.findings, interactive)
-        .and_then(|()| out.flush());
+    let written = output::write_findings(
+        &mut out,
+        config.format,
+        &result.findings,
+        interactive,
+        &config.time_display,
+    )
+    .and_then(|()| out.flush());
     let output_exit = finish_output(written, &target);
 
     let stderr = io::stderr();
     let mut err = stderr.lock();
     // Diagnostics are best effort: a closed stderr must not turn into a failure.
     let _ = output::summary::write_problems(&mut err, &discovery, &result);
+    if config.host_summary {
+        let _ = output::summary::write_hosts(&mut err, &result, &config.time_display);
+    }
     if !config.quiet {
         let _ = output::summary::write_summary(
             &mut err,
@@ -107,6 +121,7 @@ fn scan_command(config: &ScanConfig) -> Exit {
             config.verbose,
         );
     }
+    let _ = output::summary::write_coverage_warning(&mut err, &result);
 
     if output_exit == Exit::Failure {
         return Exit::Failure;

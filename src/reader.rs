@@ -4,7 +4,7 @@
 //! registry events. Every problem becomes a `ReadError` naming the file, chunk and record;
 //! reading goes on after it.
 
-use crate::event::{RecordHeader, RegistryEvent};
+use crate::event::{LogIdentity, RecordHeader, RegistryEvent};
 use crate::prefilter::{ChunkPlan, Needle};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
@@ -102,6 +102,8 @@ pub struct ChunkBatch {
     pub chunks_skipped: u64,
     /// Bytes read.
     pub bytes: u64,
+    /// Which host and log the chunks belong to, from their first readable record.
+    pub identity: Option<LogIdentity>,
 }
 
 /// How records are read; shared by every worker.
@@ -259,7 +261,8 @@ impl Reader {
             Some(needle) => ChunkPlan::for_chunk(&buf, needle),
             None => ChunkPlan::All,
         });
-        if plan == ChunkPlan::Skip {
+        let skipped = plan == ChunkPlan::Skip;
+        if skipped {
             batch.chunks_skipped += 1;
             match EvtxChunkHeader::from_bytes(&buf) {
                 Ok(header) => {
@@ -271,9 +274,7 @@ impl Reader {
                     if let Err(problem) = check_record_headers(&buf, &header) {
                         batch.errors.push(error(
                             None,
-                            format!(
-                                "{problem} (in a chunk that names no WmiPrvSE.exe: no finding lost)"
-                            ),
+                            format!("{problem} (in a chunk that names no WmiPrvSE.exe: no finding lost)"),
                         ));
                     }
                 }
@@ -282,72 +283,104 @@ impl Reader {
                     format!("bad chunk header: {}", error_chain(&e)),
                 )),
             }
-            return buf;
+            if batch.identity.is_some() {
+                return buf;
+            }
+            // Parsed only as far as the first record, to learn which host and log this is.
         }
         let mut data = match EvtxChunkData::new(buf, false) {
             Ok(data) => data,
             Err(e) => {
-                batch.errors.push(error(
-                    None,
-                    format!("bad chunk header: {}", error_chain(&e)),
-                ));
+                if !skipped {
+                    batch.errors.push(error(
+                        None,
+                        format!("bad chunk header: {}", error_chain(&e)),
+                    ));
+                }
                 return Vec::with_capacity(CHUNK_SIZE);
             }
         };
         data.number = Some(index);
-        batch.chunks_parsed += 1;
-        match data.parse(Arc::clone(&self.settings)) {
-            Ok(mut chunk) => {
-                for record in chunk.iter() {
-                    match record {
-                        Ok(record) => {
-                            batch.records += 1;
-                            let start = record.binxml_offset.saturating_sub(RECORD_HEADER_SIZE);
-                            let end = record
-                                .binxml_offset
-                                .saturating_add(u64::from(record.binxml_size) + 4);
-                            let span = usize::try_from(start).unwrap_or(usize::MAX)
-                                ..usize::try_from(end).unwrap_or(usize::MAX);
-                            if !plan.wants(span) {
-                                continue;
-                            }
-                            batch.rendered += 1;
-                            let header = RecordHeader {
-                                record_id: record.event_record_id,
-                                timestamp: record.timestamp,
-                            };
-                            let recovered = record.recovered;
-                            match render(record) {
-                                Ok(Some(event)) => batch.events.push(SourcedEvent {
-                                    event,
-                                    chunk: index,
-                                    recovered,
-                                }),
-                                Ok(None) => {}
-                                Err(message) => {
-                                    batch.errors.push(error(Some(header.record_id), message))
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            let record = match &e {
-                                EvtxError::FailedToParseRecord { record_id, .. } => {
-                                    Some(*record_id)
-                                }
-                                _ => None,
-                            };
-                            batch.errors.push(error(record, error_chain(&e)));
-                        }
+        if !skipped {
+            batch.chunks_parsed += 1;
+        }
+        let mut chunk = match data.parse(Arc::clone(&self.settings)) {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                if !skipped {
+                    batch.errors.push(error(
+                        None,
+                        format!("cannot parse chunk: {}", error_chain(&e)),
+                    ));
+                }
+                return data.data;
+            }
+        };
+        for record in chunk.iter() {
+            let record = match record {
+                Ok(record) => record,
+                Err(e) => {
+                    if !skipped {
+                        let record = match &e {
+                            EvtxError::FailedToParseRecord { record_id, .. } => Some(*record_id),
+                            _ => None,
+                        };
+                        batch.errors.push(error(record, error_chain(&e)));
                     }
+                    continue;
+                }
+            };
+            if !skipped {
+                batch.records += 1;
+            }
+            let wanted = plan.wants(record_span(&record));
+            let need_identity = batch.identity.is_none();
+            if !wanted && !need_identity {
+                continue;
+            }
+            let header = RecordHeader {
+                record_id: record.event_record_id,
+                timestamp: record.timestamp,
+            };
+            let recovered = record.recovered;
+            let json = match render(record) {
+                Ok(json) => json,
+                Err(message) => {
+                    if wanted {
+                        batch.errors.push(error(Some(header.record_id), message));
+                    }
+                    continue;
+                }
+            };
+            if need_identity {
+                batch.identity = LogIdentity::from_json(&json);
+            }
+            if wanted {
+                batch.rendered += 1;
+                if let Some(event) = RegistryEvent::from_json(&json, header) {
+                    batch.events.push(SourcedEvent {
+                        event,
+                        chunk: index,
+                        recovered,
+                    });
                 }
             }
-            Err(e) => batch.errors.push(error(
-                None,
-                format!("cannot parse chunk: {}", error_chain(&e)),
-            )),
+            if skipped && batch.identity.is_some() {
+                break;
+            }
         }
+        drop(chunk);
         data.data
     }
+}
+
+/// A record's byte span in its chunk, header and trailing size copy included.
+fn record_span(record: &evtx::EvtxRecord<'_>) -> Range<usize> {
+    let start = record.binxml_offset.saturating_sub(RECORD_HEADER_SIZE);
+    let end = record
+        .binxml_offset
+        .saturating_add(u64::from(record.binxml_size) + 4);
+    usize::try_from(start).unwrap_or(usize::MAX)..usize::try_from(end).unwrap_or(usize::MAX)
 }
 
 /// Rewrites a damaged chunk header as an empty chunk's (magic, header size, free space at the
@@ -431,16 +464,10 @@ fn open_at(path: &Path, first: u64) -> io::Result<File> {
     Ok(file)
 }
 
-/// Renders a record and reads it as a registry event (`None`: another kind of event).
-fn render(record: evtx::EvtxRecord<'_>) -> Result<Option<RegistryEvent>, String> {
-    let header = RecordHeader {
-        record_id: record.event_record_id,
-        timestamp: record.timestamp,
-    };
+/// Renders a record as JSON.
+fn render(record: evtx::EvtxRecord<'_>) -> Result<serde_json::Value, String> {
     let json = record.into_json_bytes().map_err(|e| error_chain(&e))?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&json.data).map_err(|e| format!("rendered JSON is invalid: {e}"))?;
-    Ok(RegistryEvent::from_json(&value, header))
+    serde_json::from_slice(&json.data).map_err(|e| format!("rendered JSON is invalid: {e}"))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use crate::detect::Matcher;
 use crate::discover::EvidenceFile;
+use crate::event::LogIdentity;
 use crate::finding::Finding;
 use crate::reader::{chunk_slots, ChunkBatch, ReadError, Reader};
 use jiff::Timestamp;
@@ -86,9 +87,31 @@ impl Stats {
     }
 }
 
+/// What one scanned file was.
+#[derive(Debug, Clone)]
+pub struct FileSummary {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Its host and log, when a record could be read.
+    pub identity: Option<LogIdentity>,
+    /// Records in it.
+    pub records: u64,
+}
+
+/// What one unit of work produced, reduced on the worker.
+struct UnitOutput {
+    file: usize,
+    stats: Stats,
+    findings: Vec<Finding>,
+    errors: Vec<ReadError>,
+    identity: Option<LogIdentity>,
+}
+
 /// What a scan produced.
 #[derive(Debug, Default)]
 pub struct ScanResult {
+    /// Every scanned file, in the order given.
+    pub files: Vec<FileSummary>,
     /// Findings in output order (time, file, record id).
     pub findings: Vec<Finding>,
     /// Everything that could not be read, in file and chunk order.
@@ -142,7 +165,7 @@ pub fn scan(
 
     // Each unit is reduced to its findings, errors and counts on the worker, so what is kept
     // grows with the number of findings, not with the size of the evidence.
-    let outputs: Vec<(Vec<Finding>, Vec<ReadError>, Stats)> = pool.install(|| {
+    let outputs: Vec<UnitOutput> = pool.install(|| {
         units
             .par_iter()
             .map(|unit| {
@@ -153,18 +176,39 @@ pub fn scan(
                 if remaining[unit.file].fetch_sub(1, Ordering::AcqRel) == 1 {
                     progress.file_done(found[unit.file].load(Ordering::Relaxed));
                 }
-                let stats = Stats::of(&batch);
-                (findings, batch.errors, stats)
+                UnitOutput {
+                    file: unit.file,
+                    stats: Stats::of(&batch),
+                    findings,
+                    errors: batch.errors,
+                    identity: batch.identity,
+                }
             })
             .collect()
     });
 
-    let mut result = ScanResult::default();
+    let mut result = ScanResult {
+        files: files
+            .iter()
+            .map(|f| FileSummary {
+                path: f.path.clone(),
+                identity: None,
+                records: 0,
+            })
+            .collect(),
+        ..ScanResult::default()
+    };
     result.stats.files = files.len() as u64;
-    for (findings, errors, unit) in outputs {
-        result.stats.add(&unit);
-        result.errors.extend(errors);
-        result.findings.extend(findings);
+    for unit in outputs {
+        result.stats.add(&unit.stats);
+        if let Some(file) = result.files.get_mut(unit.file) {
+            file.records += unit.stats.records;
+            if file.identity.is_none() {
+                file.identity = unit.identity;
+            }
+        }
+        result.errors.extend(unit.errors);
+        result.findings.extend(unit.findings);
     }
     result.findings.sort_by(Finding::output_order);
     Ok(result)
@@ -182,6 +226,11 @@ pub fn scan_buffer(path: &Path, bytes: &[u8], options: &ScanOptions) -> Result<S
     let mut findings = to_findings(&Matcher::new(), &evidence, &batch, options);
     findings.sort_by(Finding::output_order);
     Ok(ScanResult {
+        files: vec![FileSummary {
+            path: path.to_path_buf(),
+            identity: batch.identity.clone(),
+            records: batch.records,
+        }],
         findings,
         stats: Stats {
             files: 1,
@@ -238,13 +287,13 @@ fn to_findings(
         .filter(|e| options.to.is_none_or(|to| e.event.timestamp <= to))
         .filter_map(|e| {
             let matched = matcher.check(&e.event)?;
-            Some(Finding {
-                event: e.event.clone(),
+            Some(Finding::new(
+                e.event.clone(),
                 matched,
-                source: evidence.path.clone(),
-                chunk: e.chunk,
-                recovered: e.recovered,
-            })
+                evidence.path.clone(),
+                e.chunk,
+                e.recovered,
+            ))
         })
         .collect()
 }

@@ -118,7 +118,13 @@ fn a_finding_carries_every_field() {
         techniques: vec!["T1547.001".into(), "T1047".into()],
         severity: "high".into(),
         risk_score: 73,
+        score: 82,
+        indicators: vec![support::IndicatorLine {
+            name: "staging_folder".into(),
+            reason: "payload in a user-writable folder (programdata)".into(),
+        }],
         source_path: testdata().join("detections.evtx").display().to_string(),
+        duplicate_sources: vec![],
         chunk: 0,
         recovered: false,
     };

@@ -13,6 +13,32 @@ use crate::finding::Finding;
 use serde::Serialize;
 use std::io::{self, Write};
 
+/// The time zone times are shown in to people; NDJSON always carries UTC.
+#[derive(Debug, Clone)]
+pub struct TimeDisplay {
+    /// The zone.
+    pub zone: jiff::tz::TimeZone,
+    /// Its name for column headers: `UTC`, `Europe/Berlin`, `local`.
+    pub label: String,
+}
+
+impl TimeDisplay {
+    /// UTC, the default.
+    pub fn utc() -> TimeDisplay {
+        TimeDisplay {
+            zone: jiff::tz::TimeZone::UTC,
+            label: "UTC".into(),
+        }
+    }
+
+    /// `ts` in the zone, to the millisecond.
+    pub fn show(&self, ts: jiff::Timestamp) -> String {
+        ts.to_zoned(self.zone.clone())
+            .strftime("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string()
+    }
+}
+
 /// How findings are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -31,9 +57,10 @@ pub fn write_findings(
     format: Format,
     findings: &[Finding],
     interactive: bool,
+    time: &TimeDisplay,
 ) -> io::Result<()> {
     match format {
-        Format::Table => table::write(out, findings, interactive),
+        Format::Table => table::write(out, findings, interactive, time),
         Format::Ndjson => ndjson::write(out, findings),
     }
 }

@@ -5,6 +5,7 @@
 use crate::detect::hive::Hive;
 use crate::event::SYSMON_PROVIDER;
 use crate::finding::Finding;
+use crate::triage::Indicator;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -42,7 +43,10 @@ struct Line<'a> {
     techniques: &'static [&'static str],
     severity: &'static str,
     risk_score: u8,
+    score: u8,
+    indicators: &'a [Indicator],
     source_path: String,
+    duplicate_sources: Vec<String>,
     chunk: u64,
     recovered: bool,
 }
@@ -84,7 +88,14 @@ impl<'a> Line<'a> {
             techniques: m.detection.techniques,
             severity: severity.as_str(),
             risk_score: severity.risk_score(),
+            score: f.score(),
+            indicators: &f.indicators,
             source_path: f.source.to_string_lossy().into_owned(),
+            duplicate_sources: f
+                .also_in
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
             chunk: f.chunk,
             recovered: f.recovered,
         }

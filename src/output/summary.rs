@@ -2,8 +2,13 @@
 //! with its file, chunk and record), totals, and speed.
 
 use super::sanitize::terminal_safe;
+use super::TimeDisplay;
 use crate::discover::Discovery;
+use crate::event::LogIdentity;
 use crate::scan::ScanResult;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use jiff::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -79,4 +84,101 @@ pub fn write_summary(
         writeln!(out, "          (--verbose lists the skipped files)")?;
     }
     Ok(())
+}
+
+/// Whether any scanned file is a Sysmon log.
+fn any_sysmon(result: &ScanResult) -> bool {
+    result
+        .files
+        .iter()
+        .any(|f| f.identity.as_ref().is_some_and(LogIdentity::is_sysmon))
+}
+
+/// Warns when no Sysmon log was scanned: the detections need Sysmon registry events, so an
+/// empty result over, say, Security logs alone is no clean bill of health.
+pub fn write_coverage_warning(out: &mut dyn Write, result: &ScanResult) -> io::Result<()> {
+    if result.files.is_empty() || any_sysmon(result) {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "wmihunt: warning: none of the {} scanned files is a Sysmon log \
+         (Microsoft-Windows-Sysmon/Operational): the detections need Sysmon registry events \
+         (EID 12, 13, 14), so no findings here says nothing about WMI persistence",
+        result.files.len()
+    )
+}
+
+/// Per-host totals: findings by detection and severity, first and last finding, and whether
+/// the host's Sysmon log was scanned (so that no findings is a real clean result).
+pub fn write_hosts(out: &mut dyn Write, result: &ScanResult, time: &TimeDisplay) -> io::Result<()> {
+    #[derive(Default)]
+    struct Host {
+        sysmon_files: u64,
+        sysmon_records: u64,
+        other_channels: BTreeSet<String>,
+        by_detection: BTreeMap<(&'static str, &'static str), u64>,
+        findings: u64,
+        first: Option<Timestamp>,
+        last: Option<Timestamp>,
+    }
+    let mut hosts: BTreeMap<String, Host> = BTreeMap::new();
+    for file in &result.files {
+        let Some(identity) = &file.identity else {
+            continue;
+        };
+        let host = hosts.entry(identity.host.clone()).or_default();
+        if identity.is_sysmon() {
+            host.sysmon_files += 1;
+            host.sysmon_records += file.records;
+        } else {
+            host.other_channels.insert(identity.channel.clone());
+        }
+    }
+    for f in &result.findings {
+        let host = hosts.entry(f.event.host.clone()).or_default();
+        host.findings += 1;
+        *host
+            .by_detection
+            .entry((f.matched.detection.id, f.severity().as_str()))
+            .or_default() += 1;
+        let t = f.event.timestamp;
+        host.first = Some(host.first.map_or(t, |v| v.min(t)));
+        host.last = Some(host.last.map_or(t, |v| v.max(t)));
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "Host".to_string(),
+        "Findings".to_string(),
+        "By detection (severity)".to_string(),
+        format!("First ({})", time.label),
+        format!("Last ({})", time.label),
+        "Sysmon log scanned".to_string(),
+    ]);
+    for (name, h) in &hosts {
+        let detections: Vec<String> = h
+            .by_detection
+            .iter()
+            .map(|((id, severity), n)| format!("{id} ({severity}): {n}"))
+            .collect();
+        let coverage = if h.sysmon_files > 0 {
+            format!(
+                "yes: {} file(s), {} records",
+                h.sysmon_files, h.sysmon_records
+            )
+        } else {
+            let others: Vec<&str> = h.other_channels.iter().map(String::as_str).collect();
+            format!("NO (only {}): not covered", others.join(", "))
+        };
+        table.add_row(vec![
+            terminal_safe(if name.is_empty() { "(unknown)" } else { name }).into_owned(),
+            h.findings.to_string(),
+            detections.join("\n"),
+            h.first.map(|t| time.show(t)).unwrap_or_default(),
+            h.last.map(|t| time.show(t)).unwrap_or_default(),
+            terminal_safe(&coverage).into_owned(),
+        ]);
+    }
+    writeln!(out, "── per host ──\n{table}")
 }

@@ -2,6 +2,7 @@
 //! through `sanitize` first; long values are cut (NDJSON has them whole).
 
 use super::sanitize::{terminal_safe, truncate};
+use super::TimeDisplay;
 use crate::detect::catalog::CATALOG;
 use crate::detect::Action;
 use crate::finding::Finding;
@@ -42,11 +43,20 @@ fn source_label(f: &Finding) -> String {
     } else {
         safe.into_owned()
     };
-    format!("{shown}\n#{}", f.event.record_id)
+    let mut label = format!("{shown}\n#{}", f.event.record_id);
+    if !f.also_in.is_empty() {
+        label.push_str(&format!(" (+{} copies)", f.also_in.len()));
+    }
+    label
 }
 
 /// Writes `findings` as a table; `interactive` wraps to the terminal's width.
-pub fn write(out: &mut dyn Write, findings: &[Finding], interactive: bool) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    interactive: bool,
+    time: &TimeDisplay,
+) -> io::Result<()> {
     if findings.is_empty() {
         return writeln!(
             out,
@@ -54,10 +64,11 @@ pub fn write(out: &mut dyn Write, findings: &[Finding], interactive: bool) -> io
         );
     }
     let mut table = new_table(interactive);
+    let time_header = format!("Time ({})", time.label);
     table.set_header(vec![
-        "Time (UTC)",
+        time_header.as_str(),
         "Host",
-        "Severity",
+        "Severity (score)",
         "Detection",
         "Action",
         "Key \\ value",
@@ -77,20 +88,16 @@ pub fn write(out: &mut dyn Write, findings: &[Finding], interactive: bool) -> io
             }
         }
         // `action` is already safe: its only log text went through `terminal_safe`.
-        let mut severity = f.severity().as_str().to_string();
-        if m.unusual_image {
-            severity.push_str("\nunusual image path");
+        let mut severity = format!("{} ({})", f.severity().as_str(), f.score());
+        for indicator in &f.indicators {
+            severity.push('\n');
+            severity.push_str(indicator.name);
         }
         if f.recovered {
             severity.push_str("\nrecovered record");
         }
         table.add_row(vec![
-            Cell::new(
-                f.event
-                    .timestamp
-                    .strftime("%Y-%m-%d %H:%M:%S%.3f")
-                    .to_string(),
-            ),
+            Cell::new(time.show(f.event.timestamp)),
             log_cell(&f.event.host, 40),
             Cell::new(severity),
             Cell::new(m.detection.id),

@@ -130,10 +130,11 @@ pub fn process_create(image: &str, parent: &str, n: u64) -> Event {
         .with("ParentImage", parent)
 }
 
-/// Builds a fixture from (event, expectation) pairs; `break_before` lists the indices that
-/// start a new chunk.
+/// Builds a fixture from (event, expectation) pairs, every event from `host`; `break_before`
+/// lists the indices that start a new chunk.
 fn build(
     name: &'static str,
+    host: &str,
     events: Vec<(Event, Option<Expect>)>,
     break_before: &[usize],
 ) -> Fixture {
@@ -147,6 +148,7 @@ fn build(
                 writer.break_chunk().expect("break");
             }
             event.time = filetime_from_unix(BASE_TIME + i as i64, 125_000_000);
+            event.computer = host.to_string();
             let id = writer.push(&event).expect("push");
             if let Some(expect) = expect {
                 expected.push((id, expect));
@@ -262,7 +264,7 @@ fn detections() -> Fixture {
         )),
         high("ie_extension"),
     ));
-    build("detections.evtx", events, &[])
+    build("detections.evtx", "WS01.corp.example", events, &[])
 }
 
 /// Every hive spelling, control set and WOW64 view, and hives a location does not apply to.
@@ -299,7 +301,7 @@ fn hives() -> Fixture {
         (set("HKLM\\SYSTEM\\ControlSetX01\\Services\\EvilSvc\\ImagePath"), None),
         (set("HKLM\\SOFTWARE\\ControlSet001\\Services\\EvilSvc\\ImagePath"), None),
     ];
-    build("hives.evtx", events, &[])
+    build("hives.evtx", "WS02.corp.example", events, &[])
 }
 
 /// EID 12, 13 and 14 with every action, and the severity each gets.
@@ -393,7 +395,7 @@ fn actions() -> Fixture {
             expect("run_keys", "high", "SetValue"),
         ),
     ];
-    build("actions.evtx", events, &[])
+    build("actions.evtx", "WS03.corp.example", events, &[])
 }
 
 /// Writer spellings, masquerades and key names that look like persistence but are not.
@@ -439,7 +441,7 @@ fn near_misses() -> Fixture {
             hit,
         ),
     ];
-    build("near_misses.evtx", events, &[])
+    build("near_misses.evtx", "WS04.corp.example", events, &[])
 }
 
 /// Other processes writing the same keys, and WmiPrvSE.exe in other events.
@@ -476,7 +478,7 @@ fn other_writers() -> Fixture {
             None,
         ),
     ];
-    build("other_writers.evtx", events, &[])
+    build("other_writers.evtx", "WS05.corp.example", events, &[])
 }
 
 /// A log of several chunks: noise that names WmiPrvSE.exe in other events, with findings in
@@ -502,7 +504,7 @@ fn multi_chunk() -> Fixture {
             ));
         }
     }
-    build("multi_chunk.evtx", events, &[600])
+    build("multi_chunk.evtx", "SRV01.corp.example", events, &[600])
 }
 
 /// An EVTX file without the .evtx name, found by its signature.
@@ -511,7 +513,7 @@ fn renamed() -> Fixture {
         set("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnce\\Renamed"),
         expect("run_keys", "high", "SetValue"),
     )];
-    build("collected/HOST2/sysmon-export.dat", events, &[])
+    build("collected/HOST2/sysmon-export.dat", "HOST2.corp.example", events, &[])
 }
 
 /// Every fixture.

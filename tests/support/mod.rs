@@ -41,9 +41,20 @@ pub struct Line {
     pub techniques: Vec<String>,
     pub severity: String,
     pub risk_score: u8,
+    pub score: u8,
+    pub indicators: Vec<IndicatorLine>,
     pub source_path: String,
+    pub duplicate_sources: Vec<String>,
     pub chunk: u64,
     pub recovered: bool,
+}
+
+/// One triage indicator in a finding.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorLine {
+    pub name: String,
+    pub reason: String,
 }
 
 /// The project root.
