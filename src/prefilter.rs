@@ -34,14 +34,23 @@ pub struct Needle {
 }
 
 impl Needle {
-    /// The WmiPrvSE.exe needle. Building cannot fail for these fixed patterns; the error is
-    /// passed on rather than assumed away.
+    /// The WmiPrvSE.exe needle.
     pub fn wmiprvse() -> Result<Needle, String> {
-        let utf16: Vec<u8> = NEEDLE.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        Needle::new(&[NEEDLE])
+    }
+
+    /// A needle for any of `words` (ASCII case-insensitive), each as UTF-16LE and as single
+    /// bytes. Building only fails for absurd sizes; the error is passed on, not assumed away.
+    pub fn new(words: &[&str]) -> Result<Needle, String> {
+        let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
+        for word in words {
+            patterns.push(word.encode_utf16().flat_map(u16::to_le_bytes).collect());
+            patterns.push(word.as_bytes().to_vec());
+        }
         let searcher = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostFirst)
-            .build([utf16.as_slice(), NEEDLE.as_bytes()])
+            .build(&patterns)
             .map_err(|e| format!("cannot build the pre-filter: {e}"))?;
         Ok(Needle { searcher })
     }

@@ -74,11 +74,11 @@ pub fn error_chain(err: &dyn Error) -> String {
     out
 }
 
-/// A registry event and where it was read.
+/// An event and where it was read.
 #[derive(Debug, Clone)]
-pub struct SourcedEvent {
+pub struct SourcedEvent<T> {
     /// The event.
-    pub event: RegistryEvent,
+    pub event: T,
     /// The chunk's index in the file.
     pub chunk: u64,
     /// Carved from chunk slack rather than read from a live record.
@@ -86,10 +86,11 @@ pub struct SourcedEvent {
 }
 
 /// What reading some chunks produced.
-#[derive(Debug, Default)]
-pub struct ChunkBatch {
-    /// Sysmon registry events found (all writers: matching is the caller's job).
-    pub events: Vec<SourcedEvent>,
+#[derive(Debug)]
+pub struct ChunkBatch<T> {
+    /// The events the reader's extractor took from the rendered records (for the registry
+    /// reader: Sysmon registry events by any writer; matching is the caller's job).
+    pub events: Vec<SourcedEvent<T>>,
     /// Problems, each naming where it happened.
     pub errors: Vec<ReadError>,
     /// Records in the chunks (from the chunk header for chunks the pre-filter skipped).
@@ -106,33 +107,66 @@ pub struct ChunkBatch {
     pub identity: Option<LogIdentity>,
 }
 
+impl<T> Default for ChunkBatch<T> {
+    fn default() -> Self {
+        ChunkBatch {
+            events: Vec::new(),
+            errors: Vec::new(),
+            records: 0,
+            rendered: 0,
+            chunks_parsed: 0,
+            chunks_skipped: 0,
+            bytes: 0,
+            identity: None,
+        }
+    }
+}
+
+/// Takes the event a reader wants from a rendered record, if it is one.
+pub type Extract<T> = fn(&serde_json::Value, RecordHeader) -> Option<T>;
+
 /// How records are read; shared by every worker.
 #[derive(Debug, Clone)]
-pub struct Reader {
+pub struct Reader<T> {
     settings: Arc<ParserSettings>,
     needle: Option<Needle>,
     recover: bool,
+    extract: Extract<T>,
 }
 
-impl Reader {
-    /// A reader; `prefilter` skips what cannot name WmiPrvSE.exe, `recover` also carves
-    /// records from chunk slack.
-    pub fn new(prefilter: bool, recover: bool) -> Result<Reader, String> {
+impl Reader<RegistryEvent> {
+    /// The registry reader: `prefilter` skips what cannot name WmiPrvSE.exe, `recover` also
+    /// carves records from chunk slack.
+    pub fn new(prefilter: bool, recover: bool) -> Result<Reader<RegistryEvent>, String> {
+        let needle = if prefilter {
+            Some(Needle::wmiprvse()?)
+        } else {
+            None
+        };
+        Ok(Reader::with_needle(
+            needle,
+            recover,
+            RegistryEvent::from_json,
+        ))
+    }
+}
+
+impl<T> Reader<T> {
+    /// A reader that renders only records that can hold `needle`'s text (every record when
+    /// `None`) and keeps what `extract` takes from them.
+    pub fn with_needle(needle: Option<Needle>, recover: bool, extract: Extract<T>) -> Reader<T> {
         // One thread: chunks are spread over the pool by the caller (see EVTX-NOTES: the
         // crate's own threading inside a rayon task can deadlock).
         let settings = ParserSettings::new()
             .num_threads(1)
             .validate_checksums(false)
             .recover_records(recover);
-        Ok(Reader {
+        Reader {
             settings: Arc::new(settings),
+            needle,
             recover,
-            needle: if prefilter {
-                Some(Needle::wmiprvse()?)
-            } else {
-                None
-            },
-        })
+            extract,
+        }
     }
 
     /// Reads chunks `chunks` (indices in the file) of `path`. `on_chunk` is called with the
@@ -142,7 +176,7 @@ impl Reader {
         path: &Path,
         chunks: Range<u64>,
         on_chunk: &dyn Fn(u64),
-    ) -> ChunkBatch {
+    ) -> ChunkBatch<T> {
         match open_at(path, chunks.start) {
             Ok(file) => self.read_from(path, file, chunks, on_chunk),
             Err(e) => {
@@ -166,7 +200,7 @@ impl Reader {
 
     /// Reads a whole EVTX file held in memory (`path` only names it in errors): the entry
     /// point the fuzzer drives, with the same code path as files on disk.
-    pub fn read_buffer(&self, path: &Path, bytes: &[u8]) -> ChunkBatch {
+    pub fn read_buffer(&self, path: &Path, bytes: &[u8]) -> ChunkBatch<T> {
         let chunks = bytes.get(FILE_HEADER_SIZE as usize..).unwrap_or_default();
         let slots = chunk_slots(bytes.len() as u64);
         self.read_from(path, chunks, 0..slots, &|_| {})
@@ -179,7 +213,7 @@ impl Reader {
         mut source: impl Read,
         chunks: Range<u64>,
         on_chunk: &dyn Fn(u64),
-    ) -> ChunkBatch {
+    ) -> ChunkBatch<T> {
         let mut batch = ChunkBatch::default();
         let error = |chunk: Option<u64>, message: String| ReadError {
             path: path.to_path_buf(),
@@ -230,7 +264,7 @@ impl Reader {
         path: &Path,
         index: u64,
         mut buf: Vec<u8>,
-        batch: &mut ChunkBatch,
+        batch: &mut ChunkBatch<T>,
     ) -> Vec<u8> {
         let error = |record: Option<u64>, message: String| ReadError {
             path: path.to_path_buf(),
@@ -357,7 +391,7 @@ impl Reader {
             }
             if wanted {
                 batch.rendered += 1;
-                if let Some(event) = RegistryEvent::from_json(&json, header) {
+                if let Some(event) = (self.extract)(&json, header) {
                     batch.events.push(SourcedEvent {
                         event,
                         chunk: index,

@@ -5,7 +5,7 @@
 
 use crate::detect::Matcher;
 use crate::discover::EvidenceFile;
-use crate::event::LogIdentity;
+use crate::event::{LogIdentity, RegistryEvent};
 use crate::finding::Finding;
 use crate::reader::{chunk_slots, ChunkBatch, ReadError, Reader};
 use jiff::Timestamp;
@@ -63,7 +63,7 @@ pub struct Stats {
 
 impl Stats {
     /// The counts of one unit of work (files are counted by the caller).
-    fn of(batch: &ChunkBatch) -> Stats {
+    fn of<T>(batch: &ChunkBatch<T>) -> Stats {
         Stats {
             files: 0,
             bytes: batch.bytes,
@@ -131,61 +131,28 @@ pub fn scan(
     options: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<ScanResult, String> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| format!("cannot start {} worker threads: {e}", options.threads))?;
     let reader = Reader::new(options.prefilter, options.recover)?;
     let matcher = Matcher::new();
-
-    let mut units = Vec::new();
-    for (file, evidence) in files.iter().enumerate() {
-        let slots = chunk_slots(evidence.len);
-        let mut start = 0;
-        while start < slots {
-            let end = (start + CHUNKS_PER_UNIT).min(slots);
-            units.push(Unit {
-                file,
-                chunks: start..end,
-            });
-            start = end;
-        }
-    }
-    let remaining: Vec<AtomicU64> = files
-        .iter()
-        .map(|f| AtomicU64::new(chunk_slots(f.len).div_ceil(CHUNKS_PER_UNIT)))
-        .collect();
-    let found: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
-    // Files with no chunk (a bare header) are done before they start.
-    for left in &remaining {
-        if left.load(Ordering::Relaxed) == 0 {
-            progress.file_done(0);
-        }
-    }
-
     // Each unit is reduced to its findings, errors and counts on the worker, so what is kept
     // grows with the number of findings, not with the size of the evidence.
-    let outputs: Vec<UnitOutput> = pool.install(|| {
-        units
-            .par_iter()
-            .map(|unit| {
-                let evidence = &files[unit.file];
-                let batch = read_unit(&reader, evidence, unit, progress);
-                let findings = to_findings(&matcher, evidence, &batch, options);
-                found[unit.file].fetch_add(findings.len() as u64, Ordering::Relaxed);
-                if remaining[unit.file].fetch_sub(1, Ordering::AcqRel) == 1 {
-                    progress.file_done(found[unit.file].load(Ordering::Relaxed));
-                }
-                UnitOutput {
-                    file: unit.file,
-                    stats: Stats::of(&batch),
-                    findings,
-                    errors: batch.errors,
-                    identity: batch.identity,
-                }
-            })
-            .collect()
-    });
+    let outputs = run_units(
+        files,
+        options.threads,
+        &reader,
+        progress,
+        |file, evidence, batch| {
+            let findings = to_findings(&matcher, evidence, &batch, options);
+            let found = findings.len() as u64;
+            let output = UnitOutput {
+                file,
+                stats: Stats::of(&batch),
+                findings,
+                errors: batch.errors,
+                identity: batch.identity,
+            };
+            (output, found)
+        },
+    )?;
 
     let mut result = ScanResult {
         files: files
@@ -212,6 +179,63 @@ pub fn scan(
     }
     result.findings.sort_by(Finding::output_order);
     Ok(result)
+}
+
+/// Reads every chunk of `files` with `reader` on a pool of `threads`, in units of
+/// `CHUNKS_PER_UNIT` chunks, and reduces each unit with `reduce(file index, file, batch)`,
+/// which also says how many findings the unit gave (for progress). Results are in unit
+/// order (files in the order given, chunks in file order).
+pub fn run_units<T, U: Send>(
+    files: &[EvidenceFile],
+    threads: usize,
+    reader: &Reader<T>,
+    progress: &dyn Progress,
+    reduce: impl Fn(usize, &EvidenceFile, ChunkBatch<T>) -> (U, u64) + Sync,
+) -> Result<Vec<U>, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
+    let mut units = Vec::new();
+    for (file, evidence) in files.iter().enumerate() {
+        let slots = chunk_slots(evidence.len);
+        let mut start = 0;
+        while start < slots {
+            let end = (start + CHUNKS_PER_UNIT).min(slots);
+            units.push(Unit {
+                file,
+                chunks: start..end,
+            });
+            start = end;
+        }
+    }
+    let remaining: Vec<AtomicU64> = files
+        .iter()
+        .map(|f| AtomicU64::new(chunk_slots(f.len).div_ceil(CHUNKS_PER_UNIT)))
+        .collect();
+    let found: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
+    // Files with no chunk (a bare header) are done before they start.
+    for left in &remaining {
+        if left.load(Ordering::Relaxed) == 0 {
+            progress.file_done(0);
+        }
+    }
+    Ok(pool.install(|| {
+        units
+            .par_iter()
+            .filter_map(|unit| {
+                let evidence = files.get(unit.file)?;
+                let batch = read_unit(reader, evidence, unit, progress);
+                let (output, findings) = reduce(unit.file, evidence, batch);
+                let (left, found) = (remaining.get(unit.file)?, found.get(unit.file)?);
+                found.fetch_add(findings, Ordering::Relaxed);
+                if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    progress.file_done(found.load(Ordering::Relaxed));
+                }
+                Some(output)
+            })
+            .collect()
+    }))
 }
 
 /// Scans one EVTX file held in memory, on the calling thread, through the same reader and
@@ -242,12 +266,12 @@ pub fn scan_buffer(path: &Path, bytes: &[u8], options: &ScanOptions) -> Result<S
 
 /// Reads one unit; a panic inside the parser is caught and reported against the file, so
 /// one hostile file cannot stop the batch.
-fn read_unit(
-    reader: &Reader,
+fn read_unit<T>(
+    reader: &Reader<T>,
     evidence: &EvidenceFile,
     unit: &Unit,
     progress: &dyn Progress,
-) -> ChunkBatch {
+) -> ChunkBatch<T> {
     let run = || {
         reader.read_chunks(&evidence.path, unit.chunks.clone(), &|bytes| {
             progress.chunk_done(bytes)
@@ -277,7 +301,7 @@ fn read_unit(
 fn to_findings(
     matcher: &Matcher,
     evidence: &EvidenceFile,
-    batch: &ChunkBatch,
+    batch: &ChunkBatch<RegistryEvent>,
     options: &ScanOptions,
 ) -> Vec<Finding> {
     batch
