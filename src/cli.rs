@@ -85,6 +85,10 @@ struct ScanArgs {
     /// Keep the same event found in several copies of a log as separate findings.
     #[arg(long)]
     no_dedup: bool,
+    /// Skip the second pass that looks for process creations (Sysmon 1, Security 4688) that
+    /// ran each finding's payload.
+    #[arg(long)]
+    no_execution_check: bool,
     /// Print per-host totals after the findings (on stderr).
     #[arg(long)]
     summary: bool,
@@ -193,6 +197,7 @@ fn scan_config(args: ScanArgs) -> ScanConfig {
         },
         dedup: !args.no_dedup,
         host_summary: args.summary,
+        execution_check: !args.no_execution_check,
         time_display: args.timezone,
     }
 }

@@ -41,6 +41,8 @@ pub struct ScanConfig {
     pub sort: SortOrder,
     /// Fold the same event read from several copies of a log into one finding.
     pub dedup: bool,
+    /// Look for process creations that ran each finding's payload.
+    pub execution_check: bool,
     /// Print the per-host summary.
     pub host_summary: bool,
     /// How times are shown to people (NDJSON is always UTC).

@@ -3,6 +3,7 @@
 
 use crate::detect::{Match, Severity};
 use crate::event::RegistryEvent;
+use crate::execution::{self, Execution, Payload};
 use crate::triage::{self, Indicator};
 use std::cmp::Ordering;
 use std::path::PathBuf;
@@ -24,6 +25,10 @@ pub struct Finding {
     pub indicators: Vec<Indicator>,
     /// Other evidence files holding the same event (copies of the same log).
     pub also_in: Vec<PathBuf>,
+    /// What the value data would run, when it names a program.
+    pub payload: Option<Payload>,
+    /// The first run of the payload seen in the evidence (`None`: not seen, or not checked).
+    pub execution: Option<Execution>,
 }
 
 /// How findings are ordered in the output.
@@ -45,7 +50,10 @@ impl Finding {
         recovered: bool,
     ) -> Finding {
         let indicators = triage::indicators(&event, &matched);
+        let payload = event.details.as_deref().and_then(execution::payload);
         Finding {
+            payload,
+            execution: None,
             event,
             matched,
             source,

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod discover;
 pub mod event;
 pub mod evtx_writer;
+pub mod execution;
 pub mod exit;
 pub mod finding;
 pub mod output;
@@ -93,6 +94,43 @@ fn scan_command(config: &ScanConfig) -> Exit {
     if config.dedup {
         result.findings = finding::dedup(std::mem::take(&mut result.findings));
     }
+    let scan_elapsed = started.elapsed();
+    let check = if config.execution_check {
+        let check_started = Instant::now();
+        // A payload can only have run on the host it was planted on.
+        let hosts: Vec<&str> = result
+            .findings
+            .iter()
+            .map(|f| f.event.host.as_str())
+            .collect();
+        let same_hosts: Vec<discover::EvidenceFile> = discovery
+            .files
+            .iter()
+            .zip(&result.files)
+            .filter(|(_, summary)| {
+                summary
+                    .identity
+                    .as_ref()
+                    .is_none_or(|id| hosts.iter().any(|h| h.eq_ignore_ascii_case(&id.host)))
+            })
+            .map(|(file, _)| file.clone())
+            .collect();
+        match execution::check(
+            &same_hosts,
+            &mut result.findings,
+            config.scan.threads,
+            config.scan.recover,
+            &scan::Silent,
+        ) {
+            Ok(stats) => Some((stats, check_started.elapsed())),
+            Err(message) => {
+                eprintln!("wmihunt: error: execution check failed: {message}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     finding::sort(&mut result.findings, config.sort);
 
     let written = output::write_findings(
@@ -117,9 +155,12 @@ fn scan_command(config: &ScanConfig) -> Exit {
             &mut err,
             &discovery,
             &result,
-            started.elapsed(),
+            scan_elapsed,
             config.verbose,
         );
+        if let Some((stats, elapsed)) = &check {
+            let _ = output::summary::write_execution_check(&mut err, stats, *elapsed);
+        }
     }
     let _ = output::summary::write_coverage_warning(&mut err, &result);
 

@@ -42,6 +42,14 @@ pub trait Progress: Sync {
     fn file_done(&self, findings: u64);
 }
 
+/// Progress that shows nothing, for passes that are not worth a bar.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn chunk_done(&self, _bytes: u64) {}
+    fn file_done(&self, _findings: u64) {}
+}
+
 /// Totals of a scan.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stats {

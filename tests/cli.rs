@@ -70,7 +70,7 @@ fn fixtures_give_exactly_the_expected_findings() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(keyed(&lines), expected());
     assert!(
-        stderr(&out).contains("files:    7 scanned, 1 skipped (not EVTX)"),
+        stderr(&out).contains("files:    9 scanned, 1 skipped (not EVTX)"),
         "{}",
         stderr(&out)
     );
@@ -125,6 +125,11 @@ fn a_finding_carries_every_field() {
         }],
         source_path: testdata().join("detections.evtx").display().to_string(),
         duplicate_sources: vec![],
+        payload: Some(support::PayloadLine {
+            program: "evil.exe".into(),
+            argument: None,
+        }),
+        execution: None,
         chunk: 0,
         recovered: false,
     };
@@ -722,4 +727,201 @@ fn the_evidence_is_never_modified() {
         before == snapshot(dir.path()),
         "files added, changed or touched in the evidence folder"
     );
+}
+
+// ---- Triage ----
+
+#[test]
+fn payload_runs_are_found_in_sysmon_and_security_logs() {
+    let dir = testdata().join("execution");
+    let (lines, out) = scan_ndjson(&[&dir], &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ran: BTreeMap<String, Option<(u16, String, u64, String)>> = lines
+        .iter()
+        .map(|l| {
+            let run = l.execution.as_ref().map(|e| {
+                let file = Path::new(&e.source_path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (e.event_id, e.image.clone(), e.record_id, file)
+            });
+            (l.value_name.clone().unwrap(), run)
+        })
+        .collect();
+    let sysmon = "WS06-Sysmon.evtx".to_string();
+    let want = BTreeMap::from([
+        (
+            "Update".to_string(),
+            Some((
+                1,
+                "C:\\Users\\Public\\update.exe".to_string(),
+                8,
+                sysmon.clone(),
+            )),
+        ),
+        (
+            "Loader".to_string(),
+            Some((
+                1,
+                "C:\\Windows\\System32\\rundll32.exe".to_string(),
+                9,
+                sysmon,
+            )),
+        ),
+        ("Never".to_string(), None),
+        ("Late".to_string(), None),
+        (
+            "Sec".to_string(),
+            Some((
+                4688,
+                "C:\\ProgramData\\sec.exe".to_string(),
+                11,
+                "WS06-Security.evtx".to_string(),
+            )),
+        ),
+    ]);
+    assert_eq!(ran, want);
+    let loader = lines
+        .iter()
+        .find(|l| l.value_name.as_deref() == Some("Loader"))
+        .unwrap();
+    assert_eq!(
+        loader.payload,
+        Some(support::PayloadLine {
+            program: "rundll32.exe".into(),
+            argument: Some("a.dll".into())
+        })
+    );
+    assert!(
+        stderr(&out).contains("3 findings whose payload ran"),
+        "{}",
+        stderr(&out)
+    );
+    let (lines, _) = scan_ndjson(&[&dir], &["--no-execution-check"]);
+    assert!(lines.iter().all(|l| l.execution.is_none()));
+    let table = wmihunt([
+        "scan",
+        "--no-progress",
+        "--format",
+        "table",
+        dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("▶ ran 2024-03-01T10:00:07.125Z (EID 1, #8)")
+            && text.contains("not seen running"),
+        "{text}"
+    );
+}
+
+#[test]
+fn copies_of_a_log_are_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    for copy in [
+        "HOST/C/Windows/System32/winevt/Logs",
+        "vss1/Logs",
+        "collection-2",
+    ] {
+        let folder = dir.path().join(copy);
+        fs::create_dir_all(&folder).unwrap();
+        fs::copy(
+            testdata().join("actions.evtx"),
+            folder.join("Microsoft-Windows-Sysmon%4Operational.evtx"),
+        )
+        .unwrap();
+    }
+    let (lines, out) = scan_ndjson(&[dir.path()], &[]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(lines.len(), 10);
+    for l in &lines {
+        assert!(
+            l.source_path.contains("HOST/C/Windows"),
+            "first copy by path: {}",
+            l.source_path
+        );
+        assert_eq!(l.duplicate_sources.len(), 2, "{l:?}");
+    }
+    let (lines, _) = scan_ndjson(&[dir.path()], &["--no-dedup"]);
+    assert_eq!(lines.len(), 30);
+    assert!(lines.iter().all(|l| l.duplicate_sources.is_empty()));
+}
+
+#[test]
+fn sort_by_score_puts_the_worst_first() {
+    let file = testdata().join("actions.evtx");
+    let (lines, _) = scan_ndjson(&[&file], &["--sort", "score"]);
+    let scores: Vec<u8> = lines.iter().map(|l| l.score).collect();
+    let mut sorted = scores.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(scores, sorted);
+    assert!(scores.first() > scores.last());
+    for l in &lines {
+        assert_eq!(
+            l.score,
+            (l.risk_score + 9 * l.indicators.len() as u8).min(100)
+        );
+    }
+}
+
+#[test]
+fn time_zone_changes_the_table_not_ndjson() {
+    let file = testdata().join("renamed.log");
+    let file = if file.exists() {
+        file
+    } else {
+        testdata().join("collected/HOST2/sysmon-export.dat")
+    };
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        "--format",
+        "table",
+        "--timezone",
+        "Europe/Berlin",
+        file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Time (Europe/Berlin)") && text.contains("2024-03-01 11:00:00.125"),
+        "{text}"
+    );
+    let (lines, _) = scan_ndjson(&[&file], &["--timezone", "Europe/Berlin"]);
+    assert_eq!(lines[0].timestamp, "2024-03-01T10:00:00.125Z");
+    let out = wmihunt(["scan", "--timezone", "Mars/Olympus", file.to_str().unwrap()]);
+    assert_eq!(code(&out), 3);
+}
+
+#[test]
+fn host_summary_and_coverage_warning() {
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        "--summary",
+        testdata().to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert!(err.contains("── per host ──"), "{err}");
+    let ws05 = err
+        .lines()
+        .find(|l| l.contains("WS05.corp.example"))
+        .expect("the host with no findings is listed");
+    assert!(ws05.contains("yes: 1 file(s), 8 records"), "{ws05}");
+    assert!(!err.contains("warning: none of the"), "{err}");
+    // Security logs alone are no clean bill of health.
+    let security = testdata().join("execution/WS06-Security.evtx");
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        "--summary",
+        security.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0);
+    assert!(
+        err.contains("warning: none of the 1 scanned files is a Sysmon log"),
+        "{err}"
+    );
+    assert!(err.contains("NO (only Security): not covered"), "{err}");
 }

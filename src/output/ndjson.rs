@@ -4,6 +4,7 @@
 
 use crate::detect::hive::Hive;
 use crate::event::SYSMON_PROVIDER;
+use crate::execution::{Execution, Payload};
 use crate::finding::Finding;
 use crate::triage::Indicator;
 use serde::Serialize;
@@ -45,6 +46,8 @@ struct Line<'a> {
     risk_score: u8,
     score: u8,
     indicators: &'a [Indicator],
+    payload: Option<&'a Payload>,
+    execution: Option<&'a Execution>,
     source_path: String,
     duplicate_sources: Vec<String>,
     chunk: u64,
@@ -90,6 +93,8 @@ impl<'a> Line<'a> {
             risk_score: severity.risk_score(),
             score: f.score(),
             indicators: &f.indicators,
+            payload: f.payload.as_ref(),
+            execution: f.execution.as_ref(),
             source_path: f.source.to_string_lossy().into_owned(),
             duplicate_sources: f
                 .also_in

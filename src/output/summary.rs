@@ -5,6 +5,7 @@ use super::sanitize::terminal_safe;
 use super::TimeDisplay;
 use crate::discover::Discovery;
 use crate::event::LogIdentity;
+use crate::execution::CheckStats;
 use crate::scan::ScanResult;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use jiff::Timestamp;
@@ -84,6 +85,22 @@ pub fn write_summary(
         writeln!(out, "          (--verbose lists the skipped files)")?;
     }
     Ok(())
+}
+
+/// One line on the execution check: what it searched and what it saw.
+pub fn write_execution_check(
+    out: &mut dyn Write,
+    stats: &CheckStats,
+    elapsed: Duration,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "payloads: {} searched, {} process creations naming them read, {} findings whose payload ran ({:.2} s)",
+        stats.payloads,
+        stats.process_starts,
+        stats.seen,
+        elapsed.as_secs_f64()
+    )
 }
 
 /// Whether any scanned file is a Sysmon log.

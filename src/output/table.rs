@@ -50,6 +50,26 @@ fn source_label(f: &Finding) -> String {
     label
 }
 
+/// The value data, and whether its payload was seen running.
+fn data_label(f: &Finding) -> String {
+    let mut label = truncate(
+        &terminal_safe(f.event.details.as_deref().unwrap_or("")),
+        MAX_DATA,
+    )
+    .into_owned();
+    match (&f.payload, &f.execution) {
+        (_, Some(run)) => label.push_str(&format!(
+            "\n▶ ran {} (EID {}, #{})",
+            terminal_safe(&run.timestamp),
+            run.event_id,
+            run.record_id
+        )),
+        (Some(_), None) => label.push_str("\nnot seen running"),
+        (None, None) => {}
+    }
+    label
+}
+
 /// Writes `findings` as a table; `interactive` wraps to the terminal's width.
 pub fn write(
     out: &mut dyn Write,
@@ -103,7 +123,7 @@ pub fn write(
             Cell::new(m.detection.id),
             Cell::new(action),
             log_cell(&key, MAX_KEY),
-            log_cell(f.event.details.as_deref().unwrap_or(""), MAX_DATA),
+            Cell::new(data_label(f)),
             Cell::new(source_label(f)),
         ]);
     }

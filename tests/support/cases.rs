@@ -513,12 +513,117 @@ fn renamed() -> Fixture {
         set("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnce\\Renamed"),
         expect("run_keys", "high", "SetValue"),
     )];
-    build("collected/HOST2/sysmon-export.dat", "HOST2.corp.example", events, &[])
+    build(
+        "collected/HOST2/sysmon-export.dat",
+        "HOST2.corp.example",
+        events,
+        &[],
+    )
+}
+
+/// A Security 4688 process creation.
+pub fn security_4688(image: &str, command_line: &str) -> Event {
+    let mut e = Event::new(
+        "Microsoft-Windows-Security-Auditing",
+        4688,
+        "Security",
+        "WS06.corp.example",
+        0,
+    );
+    e.version = 2;
+    e.task = 13312;
+    e.keywords = 0x8020_0000_0000_0000;
+    e.with("SubjectUserSid", Value::Sid("S-1-5-18".into()))
+        .with("SubjectUserName", "WS06$")
+        .with("SubjectDomainName", "CORP")
+        .with("SubjectLogonId", Value::Hex64(0x3e7))
+        .with("NewProcessId", Value::Hex64(0x1a2c))
+        .with("NewProcessName", image)
+        .with("TokenElevationType", "%%1936")
+        .with("ProcessId", Value::Hex64(0x2b4))
+        .with("CommandLine", command_line)
+        .with("ParentProcessName", "C:\\Windows\\System32\\services.exe")
+}
+
+/// Payloads written by WMI, and process creations after (and before) the writes: which
+/// payloads ran. The same host's Security log is `execution_security`.
+fn execution() -> Fixture {
+    let run = |name: &str, data: &str| {
+        registry(
+            13,
+            "SetValue",
+            WMI,
+            &format!("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\{name}"),
+            Some(data),
+            Version::Current,
+        )
+    };
+    let hit = expect("run_keys", "high", "SetValue");
+    let started = |image: &str, n: u64| process_create(image, "C:\\Windows\\explorer.exe", n);
+    let mut rundll = process_create(
+        "C:\\Windows\\System32\\rundll32.exe",
+        "C:\\Windows\\explorer.exe",
+        7,
+    );
+    rundll.data.retain(|(name, _)| name != "CommandLine");
+    rundll.data.push((
+        "CommandLine".into(),
+        "rundll32.exe C:\\ProgramData\\a.dll,Start".into(),
+    ));
+    let events = vec![
+        // 0: late.exe runs before it is written: that run does not count.
+        (started("C:\\Users\\Public\\late.exe", 1), None),
+        (run("Update", "C:\\Users\\Public\\update.exe"), hit),
+        (
+            run("Loader", "rundll32.exe C:\\ProgramData\\a.dll,Start"),
+            hit,
+        ),
+        (run("Never", "C:\\ProgramData\\never.exe"), hit),
+        (run("Late", "C:\\Users\\Public\\late.exe"), hit),
+        (run("Sec", "C:\\ProgramData\\sec.exe -q"), hit),
+        // 6: another rundll32 that is not the payload.
+        (started("C:\\Windows\\System32\\rundll32.exe", 6), None),
+        (started("C:\\Users\\Public\\update.exe", 2), None),
+        (rundll, None),
+    ];
+    build(
+        "execution/WS06-Sysmon.evtx",
+        "WS06.corp.example",
+        events,
+        &[],
+    )
+}
+
+/// The Security log of the host in `execution`: the run of `sec.exe`, seen only as 4688.
+fn execution_security() -> Fixture {
+    let mut events: Vec<(Event, Option<Expect>)> = (0..10)
+        .map(|n| {
+            (
+                security_4688(
+                    "C:\\Windows\\System32\\svchost.exe",
+                    &format!("svchost.exe -k {n}"),
+                ),
+                None,
+            )
+        })
+        .collect();
+    events.push((
+        security_4688("C:\\ProgramData\\sec.exe", "C:\\ProgramData\\sec.exe -q"),
+        None,
+    ));
+    build(
+        "execution/WS06-Security.evtx",
+        "WS06.corp.example",
+        events,
+        &[],
+    )
 }
 
 /// Every fixture.
 pub fn all() -> Vec<Fixture> {
     vec![
+        execution(),
+        execution_security(),
         detections(),
         hives(),
         actions(),

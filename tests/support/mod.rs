@@ -43,10 +43,32 @@ pub struct Line {
     pub risk_score: u8,
     pub score: u8,
     pub indicators: Vec<IndicatorLine>,
+    pub payload: Option<PayloadLine>,
+    pub execution: Option<ExecutionLine>,
     pub source_path: String,
     pub duplicate_sources: Vec<String>,
     pub chunk: u64,
     pub recovered: bool,
+}
+
+/// What a finding's data would run.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PayloadLine {
+    pub program: String,
+    pub argument: Option<String>,
+}
+
+/// The first run of a finding's payload.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionLine {
+    pub timestamp: String,
+    pub event_id: u16,
+    pub image: String,
+    pub command_line: String,
+    pub source_path: String,
+    pub record_id: u64,
 }
 
 /// One triage indicator in a finding.
