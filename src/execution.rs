@@ -189,8 +189,9 @@ impl ProcessStart {
 /// The first run of a finding's payload seen in the evidence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Execution {
-    /// When the process started (UTC).
-    pub timestamp: String,
+    /// When the process started (RFC 3339, UTC, in NDJSON).
+    #[serde(serialize_with = "as_text")]
+    pub timestamp: Timestamp,
     /// 1 (Sysmon process creation) or 4688 (Security).
     pub event_id: u16,
     /// The process image.
@@ -201,6 +202,10 @@ pub struct Execution {
     pub source_path: String,
     /// The record's id.
     pub record_id: u64,
+}
+
+fn as_text<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(ts)
 }
 
 /// What the execution check did, for the summary.
@@ -263,7 +268,7 @@ pub fn check(
                 s.timestamp >= written && s.host.eq_ignore_ascii_case(host) && payload.ran_in(s)
             })
             .map(|(s, path)| Execution {
-                timestamp: s.timestamp.to_string(),
+                timestamp: s.timestamp,
                 event_id: s.event_id,
                 image: s.image.clone(),
                 command_line: s.command_line.clone(),

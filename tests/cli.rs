@@ -810,7 +810,7 @@ fn payload_runs_are_found_in_sysmon_and_security_logs() {
     ]);
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(
-        text.contains("▶ ran 2024-03-01T10:00:07.125Z (EID 1, #8)")
+        text.contains("▶ ran 2024-03-01 10:00:07.125 (EID 1, #8)")
             && text.contains("not seen running"),
         "{text}"
     );

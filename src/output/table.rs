@@ -51,7 +51,7 @@ fn source_label(f: &Finding) -> String {
 }
 
 /// The value data, and whether its payload was seen running.
-fn data_label(f: &Finding) -> String {
+fn data_label(f: &Finding, time: &TimeDisplay) -> String {
     let mut label = truncate(
         &terminal_safe(f.event.details.as_deref().unwrap_or("")),
         MAX_DATA,
@@ -60,7 +60,7 @@ fn data_label(f: &Finding) -> String {
     match (&f.payload, &f.execution) {
         (_, Some(run)) => label.push_str(&format!(
             "\n▶ ran {} (EID {}, #{})",
-            terminal_safe(&run.timestamp),
+            time.show(run.timestamp),
             run.event_id,
             run.record_id
         )),
@@ -123,7 +123,7 @@ pub fn write(
             Cell::new(m.detection.id),
             Cell::new(action),
             log_cell(&key, MAX_KEY),
-            Cell::new(data_label(f)),
+            Cell::new(data_label(f, time)),
             Cell::new(source_label(f)),
         ]);
     }
