@@ -2,8 +2,8 @@
 //! reports, read by name from a record rendered as JSON. Fields are looked up by `Name`
 //! because Sysmon versions differ (`RuleName` and `User` exist only in some).
 
+use crate::rendered::Rendered;
 use jiff::Timestamp;
-use serde_json::Value;
 
 /// The Sysmon provider name, compared case-insensitively.
 pub const SYSMON_PROVIDER: &str = "Microsoft-Windows-Sysmon";
@@ -56,15 +56,15 @@ pub struct LogIdentity {
 }
 
 impl LogIdentity {
-    /// Reads the identity from a rendered record; `None` when it has no `System` part.
-    pub fn from_json(event: &Value) -> Option<LogIdentity> {
-        let system = event.get("Event")?.get("System")?;
+    /// Reads the identity from a rendered record.
+    pub fn from_rendered(event: &Rendered) -> Option<LogIdentity> {
+        if event.provider.is_none() && event.channel.is_none() && event.computer.is_none() {
+            return None;
+        }
         Some(LogIdentity {
-            host: text(&system["Computer"]).unwrap_or_default(),
-            channel: text(&system["Channel"]).unwrap_or_default(),
-            provider: attribute(&system["Provider"], "Name")
-                .and_then(text)
-                .unwrap_or_default(),
+            host: event.computer.clone().unwrap_or_default(),
+            channel: event.channel.clone().unwrap_or_default(),
+            provider: event.provider.clone().unwrap_or_default(),
         })
     }
 
@@ -86,71 +86,54 @@ pub struct RecordHeader {
     pub timestamp: Timestamp,
 }
 
-/// Text of a rendered field: strings as they are, numbers and booleans printed, `#text` of
-/// an element with attributes, repeated fields joined with a newline.
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Object(map) => map.get("#text").and_then(text),
-        Value::Array(items) => {
-            let parts: Vec<String> = items.iter().filter_map(text).collect();
-            (!parts.is_empty()).then(|| parts.join("\n"))
-        }
-    }
+/// The event's time: `TimeCreated/@SystemTime`, else the record header's.
+pub fn event_time(event: &Rendered, header: RecordHeader) -> Timestamp {
+    event
+        .time_created
+        .as_deref()
+        .and_then(|s| s.parse::<Timestamp>().ok())
+        .unwrap_or(header.timestamp)
 }
 
-fn attribute<'a>(element: &'a Value, name: &str) -> Option<&'a Value> {
-    element.get("#attributes")?.get(name)
-}
-
-/// Whether the rendered record is a Sysmon registry event; cheap, for callers that render
-/// many records.
-pub fn is_sysmon_registry(event: &Value) -> bool {
-    let system = &event["Event"]["System"];
-    let provider_ok = attribute(&system["Provider"], "Name")
-        .and_then(Value::as_str)
-        .is_some_and(|p| p.eq_ignore_ascii_case(SYSMON_PROVIDER));
-    provider_ok && event_id(system).is_some_and(|id| REGISTRY_EVENT_IDS.contains(&id))
-}
-
-fn event_id(system: &Value) -> Option<u16> {
-    text(&system["EventID"])?.trim().parse().ok()
+/// The event's record id: `EventRecordID`, else the record header's.
+pub fn event_record_id(event: &Rendered, header: RecordHeader) -> u64 {
+    event
+        .record_id
+        .as_deref()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(header.record_id)
 }
 
 impl RegistryEvent {
-    /// Reads a registry event from a record rendered by the `evtx` crate as JSON; `None` when
-    /// it is not a Sysmon registry event.
-    pub fn from_json(event: &Value, header: RecordHeader) -> Option<RegistryEvent> {
-        if !is_sysmon_registry(event) {
+    /// Reads a registry event from a rendered record; `None` when it is not a Sysmon registry
+    /// event.
+    pub fn from_rendered(event: &Rendered, header: RecordHeader) -> Option<RegistryEvent> {
+        let sysmon = event
+            .provider
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case(SYSMON_PROVIDER));
+        let event_id = event
+            .event_id()
+            .filter(|id| REGISTRY_EVENT_IDS.contains(id))?;
+        if !sysmon {
             return None;
         }
-        let system = &event["Event"]["System"];
-        let data = &event["Event"]["EventData"];
-        let field = |name: &str| text(&data[name]);
-        let timestamp = attribute(&system["TimeCreated"], "SystemTime")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<Timestamp>().ok())
-            .unwrap_or(header.timestamp);
+        let d = &event.data;
         Some(RegistryEvent {
-            timestamp,
-            host: text(&system["Computer"]).unwrap_or_default(),
-            channel: text(&system["Channel"]).unwrap_or_default(),
-            event_id: event_id(system)?,
-            record_id: text(&system["EventRecordID"])
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(header.record_id),
-            event_type: field("EventType").unwrap_or_default(),
-            image: field("Image").unwrap_or_default(),
-            process_id: field("ProcessId").and_then(|s| s.trim().parse().ok()),
-            process_guid: field("ProcessGuid"),
-            user: field("User"),
-            rule_name: field("RuleName"),
-            target_object: field("TargetObject").unwrap_or_default(),
-            details: field("Details"),
-            new_name: field("NewName"),
+            timestamp: event_time(event, header),
+            host: event.computer.clone().unwrap_or_default(),
+            channel: event.channel.clone().unwrap_or_default(),
+            event_id,
+            record_id: event_record_id(event, header),
+            event_type: d.event_type.clone().unwrap_or_default(),
+            image: d.image.clone().unwrap_or_default(),
+            process_id: d.process_id.as_deref().and_then(|s| s.trim().parse().ok()),
+            process_guid: d.process_guid.clone(),
+            user: d.user.clone(),
+            rule_name: d.rule_name.clone(),
+            target_object: d.target_object.clone().unwrap_or_default(),
+            details: d.details.clone(),
+            new_name: d.new_name.clone(),
         })
     }
 }
@@ -159,6 +142,11 @@ impl RegistryEvent {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn read(v: &serde_json::Value, header: RecordHeader) -> Option<RegistryEvent> {
+        let rendered = Rendered::from_json(v.to_string().as_bytes()).unwrap();
+        RegistryEvent::from_rendered(&rendered, header)
+    }
 
     fn header() -> RecordHeader {
         RecordHeader {
@@ -176,7 +164,7 @@ mod tests {
             "Image":"C:\\Windows\\system32\\wbem\\wmiprvse.exe",
             "TargetObject":"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\wmipers",
             "Details":"rundll32.exe a.dll, DllMain"}}});
-        let e = RegistryEvent::from_json(&v, header()).unwrap();
+        let e = read(&v, header()).unwrap();
         assert_eq!(e.record_id, 549609);
         assert_eq!(e.event_id, 13);
         assert_eq!(e.process_id, Some(5580));
@@ -190,7 +178,7 @@ mod tests {
     fn qualifiers_and_missing_fields() {
         let v = json!({"Event":{"System":{"Provider":{"#attributes":{"Name":"microsoft-windows-sysmon"}},
             "EventID":{"#attributes":{"Qualifiers":0},"#text":12}},"EventData":{"EventType":"CreateKey"}}});
-        let e = RegistryEvent::from_json(&v, header()).unwrap();
+        let e = read(&v, header()).unwrap();
         assert_eq!(e.event_id, 12);
         assert_eq!(e.record_id, 7);
         assert_eq!(e.timestamp, header().timestamp);
@@ -200,9 +188,9 @@ mod tests {
     #[test]
     fn other_providers_and_ids_are_ignored() {
         let v = json!({"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1}}});
-        assert!(RegistryEvent::from_json(&v, header()).is_none());
+        assert!(read(&v, header()).is_none());
         let v = json!({"Event":{"System":{"Provider":{"#attributes":{"Name":"Fake-Sysmon"}},"EventID":13}}});
-        assert!(RegistryEvent::from_json(&v, header()).is_none());
-        assert!(RegistryEvent::from_json(&json!(null), header()).is_none());
+        assert!(read(&v, header()).is_none());
+        assert!(read(&json!(null), header()).is_none());
     }
 }

@@ -5,14 +5,14 @@
 //! hold one are rendered (the same pre-filter, with other words).
 
 use crate::discover::EvidenceFile;
-use crate::event::RecordHeader;
+use crate::event::{event_record_id, event_time, RecordHeader};
 use crate::finding::Finding;
 use crate::prefilter::Needle;
 use crate::reader::Reader;
+use crate::rendered::Rendered;
 use crate::scan::{run_units, Progress};
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -140,48 +140,23 @@ pub struct ProcessStart {
 
 impl ProcessStart {
     /// Reads a Sysmon EID 1 or Security 4688 event from a rendered record.
-    pub fn from_json(event: &Value, header: RecordHeader) -> Option<ProcessStart> {
-        let system = event.get("Event")?.get("System")?;
-        let data = event.get("Event")?.get("EventData")?;
-        let text = |v: &Value| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Object(map) => map
-                .get("#text")
-                .map(|t| t.to_string().trim_matches('"').to_string()),
-            _ => None,
-        };
-        let provider = system
-            .get("Provider")?
-            .get("#attributes")?
-            .get("Name")?
-            .as_str()?;
-        let event_id: u16 = text(system.get("EventID")?)?.parse().ok()?;
-        let image_field = match (provider, event_id) {
-            (p, 1) if p.eq_ignore_ascii_case("Microsoft-Windows-Sysmon") => "Image",
+    pub fn from_rendered(event: &Rendered, header: RecordHeader) -> Option<ProcessStart> {
+        let provider = event.provider.as_deref()?;
+        let event_id = event.event_id()?;
+        let image = match (provider, event_id) {
+            (p, 1) if p.eq_ignore_ascii_case("Microsoft-Windows-Sysmon") => &event.data.image,
             (p, 4688) if p.eq_ignore_ascii_case("Microsoft-Windows-Security-Auditing") => {
-                "NewProcessName"
+                &event.data.new_process_name
             }
             _ => return None,
         };
-        let timestamp = system
-            .get("TimeCreated")
-            .and_then(|t| t.get("#attributes"))
-            .and_then(|a| a.get("SystemTime"))
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(header.timestamp);
         Some(ProcessStart {
-            timestamp,
-            host: system.get("Computer").and_then(text).unwrap_or_default(),
+            timestamp: event_time(event, header),
+            host: event.computer.clone().unwrap_or_default(),
             event_id,
-            image: data.get(image_field).and_then(text).unwrap_or_default(),
-            command_line: data.get("CommandLine").and_then(text).unwrap_or_default(),
-            record_id: system
-                .get("EventRecordID")
-                .and_then(text)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(header.record_id),
+            image: image.clone().unwrap_or_default(),
+            command_line: event.data.command_line.clone().unwrap_or_default(),
+            record_id: event_record_id(event, header),
         })
     }
 }
@@ -242,7 +217,11 @@ pub fn check(
         return Ok(stats);
     }
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let reader = Reader::with_needle(Some(Needle::new(&words)?), recover, ProcessStart::from_json);
+    let reader = Reader::with_needle(
+        Some(Needle::new(&words)?),
+        recover,
+        ProcessStart::from_rendered,
+    );
     let units = run_units(files, threads, &reader, progress, |_, evidence, batch| {
         let starts: Vec<(ProcessStart, PathBuf)> = batch
             .events

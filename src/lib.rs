@@ -17,6 +17,7 @@ pub mod output;
 pub mod prefilter;
 pub mod progress;
 pub mod reader;
+pub mod rendered;
 pub mod scan;
 pub mod triage;
 

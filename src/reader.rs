@@ -6,6 +6,7 @@
 
 use crate::event::{LogIdentity, RecordHeader, RegistryEvent};
 use crate::prefilter::{ChunkPlan, Needle};
+use crate::rendered::Rendered;
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
 use std::error::Error;
@@ -123,7 +124,7 @@ impl<T> Default for ChunkBatch<T> {
 }
 
 /// Takes the event a reader wants from a rendered record, if it is one.
-pub type Extract<T> = fn(&serde_json::Value, RecordHeader) -> Option<T>;
+pub type Extract<T> = fn(&Rendered, RecordHeader) -> Option<T>;
 
 /// How records are read; shared by every worker.
 #[derive(Debug, Clone)]
@@ -146,7 +147,7 @@ impl Reader<RegistryEvent> {
         Ok(Reader::with_needle(
             needle,
             recover,
-            RegistryEvent::from_json,
+            RegistryEvent::from_rendered,
         ))
     }
 }
@@ -387,7 +388,7 @@ impl<T> Reader<T> {
                 }
             };
             if need_identity {
-                batch.identity = LogIdentity::from_json(&json);
+                batch.identity = LogIdentity::from_rendered(&json);
             }
             if wanted {
                 batch.rendered += 1;
@@ -498,10 +499,10 @@ fn open_at(path: &Path, first: u64) -> io::Result<File> {
     Ok(file)
 }
 
-/// Renders a record as JSON.
-fn render(record: evtx::EvtxRecord<'_>) -> Result<serde_json::Value, String> {
+/// Renders a record and reads the fields wmihunt uses.
+fn render(record: evtx::EvtxRecord<'_>) -> Result<Rendered, String> {
     let json = record.into_json_bytes().map_err(|e| error_chain(&e))?;
-    serde_json::from_slice(&json.data).map_err(|e| format!("rendered JSON is invalid: {e}"))
+    Rendered::from_json(&json.data)
 }
 
 #[cfg(test)]
