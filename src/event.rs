@@ -68,6 +68,11 @@ impl LogIdentity {
         })
     }
 
+    /// Whether this log records process creations (Sysmon 1, Security 4688).
+    pub fn records_processes(&self) -> bool {
+        self.is_sysmon() || self.channel.eq_ignore_ascii_case("Security")
+    }
+
     /// Whether this is a Sysmon log, where registry events are recorded.
     pub fn is_sysmon(&self) -> bool {
         self.provider.eq_ignore_ascii_case(SYSMON_PROVIDER)

@@ -36,12 +36,17 @@ const HOSTS: &[&str] = &[
     "msiexec.exe",
 ];
 
-/// What a registry value would run: the program, and for script hosts the file it is given.
+/// Shortest argument used to tell one script host run from another.
+const MIN_MARKER: usize = 8;
+
+/// What a registry value would run: the program, and for script hosts the file it is given
+/// (or, without one, its longest argument).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Payload {
     /// The program's file name, lower-case (`evil.exe`, `rundll32.exe`).
     pub program: String,
-    /// For script hosts, the file name of the script or library they run (`a.dll`).
+    /// For script hosts, the file name of the script or library they run (`a.dll`), or else
+    /// their longest argument of 8 characters or more (an encoded command), lower-case.
     pub argument: Option<String>,
 }
 
@@ -109,12 +114,24 @@ pub fn payload(data: &str) -> Option<Payload> {
         program.push_str(".exe");
     }
     let argument = if HOSTS.contains(&program.as_str()) {
-        // The first argument with a file extension, skipping switches.
-        rest.split(|c: char| c.is_whitespace() || c == ',')
+        let words: Vec<&str> = rest
+            .split(|c: char| c.is_whitespace() || c == ',')
             .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
             .filter(|w| !w.starts_with(['-', '/']) || w.contains('\\'))
+            .collect();
+        // The file it runs, else its longest argument (an encoded command, a URL): either way
+        // something only this payload's command line holds.
+        words
+            .iter()
             .map(|w| file_name(w).to_ascii_lowercase())
             .find(|w| EXTENSIONS.iter().any(|ext| w.ends_with(ext)))
+            .or_else(|| {
+                words
+                    .iter()
+                    .filter(|w| w.len() >= MIN_MARKER)
+                    .max_by_key(|w| w.len())
+                    .map(|w| w.to_ascii_lowercase())
+            })
     } else {
         None
     };
@@ -295,8 +312,9 @@ mod tests {
         );
         assert_eq!(
             payload("powershell -enc SQBFAFgA"),
-            p("powershell.exe", None)
+            p("powershell.exe", Some("sqbfafga"))
         );
+        assert_eq!(payload("powershell -enc SQBF"), p("powershell.exe", None));
         assert_eq!(
             payload("regsvr32 /s /u /i:http://x/a.sct scrobj.dll"),
             p("regsvr32.exe", Some("scrobj.dll"))

@@ -98,7 +98,8 @@ fn scan_command(config: &ScanConfig) -> Exit {
     let scan_elapsed = started.elapsed();
     let check = if config.execution_check {
         let check_started = Instant::now();
-        // A payload can only have run on the host it was planted on.
+        // A payload can only have run on the host it was planted on, and process creations
+        // are only in Sysmon and Security logs.
         let hosts: Vec<&str> = result
             .findings
             .iter()
@@ -109,10 +110,9 @@ fn scan_command(config: &ScanConfig) -> Exit {
             .iter()
             .zip(&result.files)
             .filter(|(_, summary)| {
-                summary
-                    .identity
-                    .as_ref()
-                    .is_none_or(|id| hosts.iter().any(|h| h.eq_ignore_ascii_case(&id.host)))
+                summary.identity.as_ref().is_none_or(|id| {
+                    id.records_processes() && hosts.iter().any(|h| h.eq_ignore_ascii_case(&id.host))
+                })
             })
             .map(|(file, _)| file.clone())
             .collect();
