@@ -13,6 +13,7 @@
 //!    record of the chunk is rendered.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem;
 use std::ops::Range;
 
 /// The text every WmiPrvSE-written event carries in its `Image` field.
@@ -27,10 +28,19 @@ const BINXML_VALUE: u8 = 0x21;
 /// Where records start in a chunk.
 const CHUNK_HEADER_SIZE: usize = 512;
 
-/// Case-insensitive searcher for the needle in both encodings.
+/// ASCII case-insensitive searcher for words in both encodings, run over a lower-cased copy
+/// of the data.
 #[derive(Debug, Clone)]
 pub struct Needle {
-    searcher: AhoCorasick,
+    searcher: Searcher,
+}
+
+#[derive(Debug, Clone)]
+enum Searcher {
+    /// One word: two `memmem` finders, which pick rare bytes to skip with SIMD.
+    One(Box<[memmem::Finder<'static>; 2]>),
+    /// Several words: Aho-Corasick, which uses the Teddy SIMD searcher for small sets.
+    Many(AhoCorasick),
 }
 
 impl Needle {
@@ -44,20 +54,65 @@ impl Needle {
     pub fn new(words: &[&str]) -> Result<Needle, String> {
         let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
         for word in words {
+            let word = word.to_ascii_lowercase();
             patterns.push(word.encode_utf16().flat_map(u16::to_le_bytes).collect());
-            patterns.push(word.as_bytes().to_vec());
+            patterns.push(word.into_bytes());
         }
-        let searcher = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&patterns)
-            .map_err(|e| format!("cannot build the pre-filter: {e}"))?;
+        let searcher = match patterns.as_slice() {
+            [utf16, ansi] => {
+                let builder = memmem::FinderBuilder::new();
+                let finder = |word| {
+                    builder
+                        .build_forward_with_ranker(EventLogRank, word)
+                        .into_owned()
+                };
+                Searcher::One(Box::new([finder(utf16), finder(ansi)]))
+            }
+            _ => Searcher::Many(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&patterns)
+                    .map_err(|e| format!("cannot build the pre-filter: {e}"))?,
+            ),
+        };
         Ok(Needle { searcher })
     }
 
-    /// Byte ranges of every occurrence in `data`.
+    /// Byte ranges of every occurrence in `data`, ASCII case-insensitively, sorted.
     pub fn occurrences(&self, data: &[u8]) -> Vec<Range<usize>> {
-        self.searcher.find_iter(data).map(|m| m.range()).collect()
+        let lower = data.to_ascii_lowercase();
+        match &self.searcher {
+            Searcher::One(finders) => {
+                let mut found: Vec<Range<usize>> = finders
+                    .iter()
+                    .flat_map(|f| f.find_iter(&lower).map(move |at| at..at + f.needle().len()))
+                    .collect();
+                found.sort_by_key(|r| r.start);
+                found
+            }
+            Searcher::Many(ac) => ac.find_iter(&lower).map(|m| m.range()).collect(),
+        }
+    }
+}
+
+/// Byte frequencies as they are in event logs, for `memmem` to pick the rarest bytes of a
+/// needle to scan for: NUL is the most common byte of UTF-16 text (memchr's default table,
+/// made for UTF-8 text, thinks it rare), then lower-case letters by English frequency.
+#[derive(Debug, Clone, Copy)]
+struct EventLogRank;
+
+impl memchr::arch::all::packedpair::HeuristicFrequencyRank for EventLogRank {
+    fn rank(&self, byte: u8) -> u8 {
+        const LETTERS: &[u8] = b"zqxjkvbpygfwmucldrhsnioate";
+        match byte {
+            0 => 255,
+            b'.' | b'\\' | b' ' => 200,
+            b'a'..=b'z' => {
+                let at = LETTERS.iter().position(|&l| l == byte).unwrap_or(0);
+                120 + u8::try_from(at * 4).unwrap_or(100)
+            }
+            _ => 100,
+        }
     }
 }
 
