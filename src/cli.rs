@@ -1,7 +1,7 @@
 //! The command line: the only module that knows clap. It parses arguments into raw flags and
 //! turns them, checked, into a plain `config::Command`.
 
-use crate::config::{Command, ScanConfig};
+use crate::config::{Command, RulesFormat, ScanConfig};
 use crate::finding::SortOrder;
 use crate::output::{Format, TimeDisplay};
 use crate::scan::ScanOptions;
@@ -26,9 +26,9 @@ enum Sub {
     Scan(ScanArgs),
     /// List every detection: id, title, ATT&CK techniques, severity and key locations.
     Rules {
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-        format: FormatArg,
+        /// Output format: a table, NDJSON, or Sigma rules (YAML) for a SIEM.
+        #[arg(long, value_enum, default_value_t = RulesFormatArg::Table)]
+        format: RulesFormatArg,
     },
 }
 
@@ -36,6 +36,16 @@ enum Sub {
 enum FormatArg {
     Table,
     Ndjson,
+    Ecs,
+    Timesketch,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RulesFormatArg {
+    Table,
+    Ndjson,
+    Sigma,
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +57,10 @@ struct ScanArgs {
     /// Output format [default: table when stdout is a terminal, ndjson otherwise].
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
+    /// With --format ecs: precede each document with an Elasticsearch `_bulk` `create` action
+    /// for this index, so the output can be posted to `_bulk` as is.
+    #[arg(long, value_name = "INDEX", requires = "format")]
+    bulk_index: Option<String>,
     /// Write results to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -149,6 +163,9 @@ impl From<FormatArg> for Format {
         match arg {
             FormatArg::Table => Format::Table,
             FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Ecs => Format::Ecs,
+            FormatArg::Timesketch => Format::Timesketch,
+            FormatArg::Csv => Format::Csv,
         }
     }
 }
@@ -159,13 +176,24 @@ pub fn parse() -> Result<Command, clap::Error> {
     let cli = Cli::try_parse()?;
     Ok(match cli.command {
         Sub::Rules { format } => Command::Rules {
-            format: format.into(),
+            format: match format {
+                RulesFormatArg::Table => RulesFormat::Table,
+                RulesFormatArg::Ndjson => RulesFormat::Ndjson,
+                RulesFormatArg::Sigma => RulesFormat::Sigma,
+            },
         },
-        Sub::Scan(args) => Command::Scan(scan_config(args)),
+        Sub::Scan(args) => Command::Scan(scan_config(args)?),
     })
 }
 
-fn scan_config(args: ScanArgs) -> ScanConfig {
+fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
+    if args.bulk_index.is_some() && !matches!(args.format, Some(FormatArg::Ecs)) {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        return Err(cmd.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--bulk-index goes with --format ecs",
+        ));
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.map(Format::from).unwrap_or(if to_terminal {
         Format::Table
@@ -176,8 +204,9 @@ fn scan_config(args: ScanArgs) -> ScanConfig {
         .threads
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    ScanConfig {
+    Ok(ScanConfig {
         paths: args.paths,
+        bulk_index: args.bulk_index,
         format,
         output: args.output,
         scan: ScanOptions {
@@ -199,7 +228,7 @@ fn scan_config(args: ScanArgs) -> ScanConfig {
         host_summary: args.summary,
         execution_check: !args.no_execution_check,
         time_display: args.timezone,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -14,8 +14,19 @@ pub enum Command {
     /// List the detection catalog.
     Rules {
         /// Output format.
-        format: Format,
+        format: RulesFormat,
     },
+}
+
+/// How `wmihunt rules` prints the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulesFormat {
+    /// A table for a person.
+    Table,
+    /// One JSON object per detection.
+    Ndjson,
+    /// Sigma rules (YAML documents), for running the same detections in a SIEM.
+    Sigma,
 }
 
 /// Everything `wmihunt scan` needs.
@@ -25,6 +36,8 @@ pub struct ScanConfig {
     pub paths: Vec<PathBuf>,
     /// Result format.
     pub format: Format,
+    /// With the ECS format: the index named in `_bulk` action lines.
+    pub bulk_index: Option<String>,
     /// Where results go (`None`: stdout).
     pub output: Option<PathBuf>,
     /// How to scan.

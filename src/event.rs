@@ -20,6 +20,8 @@ pub struct RegistryEvent {
     pub host: String,
     /// `System/Channel`.
     pub channel: String,
+    /// `System/Provider/@Name`.
+    pub provider: String,
     /// `System/EventID`.
     pub event_id: u16,
     /// `System/EventRecordID`, or the record header's id when it is missing.
@@ -128,6 +130,7 @@ impl RegistryEvent {
             timestamp: event_time(event, header),
             host: event.computer.clone().unwrap_or_default(),
             channel: event.channel.clone().unwrap_or_default(),
+            provider: event.provider.clone().unwrap_or_default(),
             event_id,
             record_id: event_record_id(event, header),
             event_type: d.event_type.clone().unwrap_or_default(),

@@ -134,14 +134,14 @@ fn scan_command(config: &ScanConfig) -> Exit {
     };
     finding::sort(&mut result.findings, config.sort);
 
-    let written = output::write_findings(
-        &mut out,
-        config.format,
-        &result.findings,
+    let options = output::OutputOptions {
+        format: config.format,
         interactive,
-        &config.time_display,
-    )
-    .and_then(|()| out.flush());
+        time: config.time_display.clone(),
+        bulk_index: config.bulk_index.clone(),
+    };
+    let written =
+        output::write_findings(&mut out, &result.findings, &options).and_then(|()| out.flush());
     let output_exit = finish_output(written, &target);
 
     let stderr = io::stderr();

@@ -195,6 +195,7 @@ mod tests {
             timestamp: Timestamp::UNIX_EPOCH,
             host: "h".into(),
             channel: "c".into(),
+            provider: "Microsoft-Windows-Sysmon".into(),
             event_id: 13,
             record_id: 1,
             event_type: "SetValue".into(),

@@ -62,6 +62,26 @@ pub struct Detection {
     pub locations: &'static [Location],
 }
 
+/// ATT&CK technique names, for outputs that carry them (ECS `threat.technique.name`).
+pub const TECHNIQUE_NAMES: &[(&str, &str)] = &[
+    ("T1037", "Boot or Logon Initialization Scripts"),
+    ("T1037.001", "Logon Script (Windows)"),
+    ("T1047", "Windows Management Instrumentation"),
+    ("T1176", "Browser Extensions"),
+    ("T1543.003", "Windows Service"),
+    ("T1546", "Event Triggered Execution"),
+    ("T1547.001", "Registry Run Keys / Startup Folder"),
+    ("T1547.004", "Winlogon Helper DLL"),
+];
+
+/// The name of an ATT&CK technique id used in the catalog ("" for an unknown id).
+pub fn technique_name(id: &str) -> &'static str {
+    TECHNIQUE_NAMES
+        .iter()
+        .find(|(known, _)| *known == id)
+        .map_or("", |(_, name)| name)
+}
+
 const fn loc(hives: Hives, key: &'static str, value: &'static str) -> Location {
     Location { hives, key, value }
 }

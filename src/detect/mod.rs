@@ -263,6 +263,7 @@ mod tests {
             timestamp: Timestamp::UNIX_EPOCH,
             host: "h".into(),
             channel: "c".into(),
+            provider: "Microsoft-Windows-Sysmon".into(),
             event_id: eid,
             record_id: 1,
             event_type: event_type.into(),

@@ -2,11 +2,16 @@
 //! Results go to the chosen writer (stdout or `--output`); the summary and diagnostics go to
 //! stderr so that they never mix with results.
 
+pub mod csv;
+pub mod ecs;
 pub mod ndjson;
 pub mod sanitize;
+pub mod sigma;
 pub mod summary;
 pub mod table;
+pub mod timesketch;
 
+use crate::config::RulesFormat;
 use crate::detect::catalog::CATALOG;
 use crate::detect::Severity;
 use crate::finding::Finding;
@@ -46,22 +51,42 @@ pub enum Format {
     Table,
     /// One JSON object per line.
     Ndjson,
+    /// Elastic Common Schema documents, one per line (optionally as `_bulk` requests).
+    Ecs,
+    /// JSONL that Timesketch imports.
+    Timesketch,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
+/// Everything an output needs besides the findings.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    /// The format.
+    pub format: Format,
+    /// The destination is a terminal (tables wrap to its width).
+    pub interactive: bool,
+    /// How times are shown to people.
+    pub time: TimeDisplay,
+    /// With `Format::Ecs`: precede each document with a `_bulk` action for this index.
+    pub bulk_index: Option<String>,
 }
 
 /// The severity a detection reaches: high for a value written, lower for key operations.
 pub const RULE_SEVERITY: &str = "high (value set)\nmedium (key created/renamed)\nlow (deleted)";
 
-/// Writes `findings` in `format`; `interactive` is true when the writer is a terminal.
+/// Writes `findings` as `options` say.
 pub fn write_findings(
     out: &mut dyn Write,
-    format: Format,
     findings: &[Finding],
-    interactive: bool,
-    time: &TimeDisplay,
+    options: &OutputOptions,
 ) -> io::Result<()> {
-    match format {
-        Format::Table => table::write(out, findings, interactive, time),
+    match options.format {
+        Format::Table => table::write(out, findings, options.interactive, &options.time),
         Format::Ndjson => ndjson::write(out, findings),
+        Format::Ecs => ecs::write(out, findings, options.bulk_index.as_deref()),
+        Format::Timesketch => timesketch::write(out, findings),
+        Format::Csv => csv::write(out, findings),
     }
 }
 
@@ -76,10 +101,11 @@ struct RuleLine {
 }
 
 /// Writes the detection catalog in `format`.
-pub fn write_rules(out: &mut dyn Write, format: Format, interactive: bool) -> io::Result<()> {
+pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) -> io::Result<()> {
     match format {
-        Format::Table => table::write_rules(out, interactive),
-        Format::Ndjson => {
+        RulesFormat::Table => table::write_rules(out, interactive),
+        RulesFormat::Sigma => sigma::write(out),
+        RulesFormat::Ndjson => {
             for d in CATALOG {
                 let line = RuleLine {
                     id: d.id,

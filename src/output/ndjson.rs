@@ -3,7 +3,6 @@
 //! so a change here that is not a change there fails the build's tests.
 
 use crate::detect::hive::Hive;
-use crate::event::SYSMON_PROVIDER;
 use crate::execution::{Execution, Payload};
 use crate::finding::Finding;
 use crate::triage::Indicator;
@@ -13,14 +12,14 @@ use std::io::{self, Write};
 /// Schema version, bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One NDJSON line.
+/// One NDJSON line; Timesketch output embeds it too.
 #[derive(Serialize)]
-struct Line<'a> {
+pub(crate) struct Line<'a> {
     schema: u32,
     timestamp: String,
     host: &'a str,
     channel: &'a str,
-    provider: &'static str,
+    provider: &'a str,
     event_id: u16,
     record_id: u64,
     action: String,
@@ -55,7 +54,8 @@ struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    fn new(f: &'a Finding) -> Line<'a> {
+    /// The line for a finding.
+    pub(crate) fn new(f: &'a Finding) -> Line<'a> {
         let e = &f.event;
         let m = &f.matched;
         let severity = f.severity();
@@ -64,7 +64,7 @@ impl<'a> Line<'a> {
             timestamp: e.timestamp.to_string(),
             host: &e.host,
             channel: &e.channel,
-            provider: SYSMON_PROVIDER,
+            provider: &e.provider,
             event_id: e.event_id,
             record_id: e.record_id,
             action: format!("{:?}", m.action),

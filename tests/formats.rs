@@ -1,0 +1,329 @@
+//! End-to-end tests of the ecosystem outputs: ECS (checked against the committed field list),
+//! Elasticsearch `_bulk`, Timesketch JSONL, CSV and the Sigma export, each parsed back.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use support::{code, stderr, testdata, wmihunt};
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = wmihunt(args);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Flattens a JSON document into dotted field names and their values.
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&name, v, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.clone())),
+    }
+}
+
+/// Whether a JSON value fits an ECS field type (arrays of it included).
+fn fits(ecs_type: &str, value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().all(|v| fits(ecs_type, v)),
+        Value::String(s) => match ecs_type {
+            "date" => s.parse::<jiff::Timestamp>().is_ok(),
+            "keyword" | "wildcard" | "match_only_text" | "text" => true,
+            _ => false,
+        },
+        Value::Number(n) => match ecs_type {
+            "long" => n.is_i64() || n.is_u64(),
+            "float" | "scaled_float" | "double" => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[test]
+fn ecs_documents_follow_the_committed_field_list() {
+    let list = fs::read_to_string(support::root().join("docs/ecs-fields.tsv")).unwrap();
+    let types: BTreeMap<&str, &str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once('\t'))
+        .collect();
+    let text = stdout_of(&[
+        "scan",
+        "--no-progress",
+        "-q",
+        "--format",
+        "ecs",
+        testdata().to_str().unwrap(),
+    ]);
+    let docs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 80);
+    for doc in &docs {
+        let mut fields = Vec::new();
+        flatten("", doc, &mut fields);
+        for (name, value) in fields {
+            if name.starts_with("wmihunt.") {
+                continue;
+            }
+            let ecs_type = types
+                .get(name.as_str())
+                .unwrap_or_else(|| panic!("{name} is not in docs/ecs-fields.tsv"));
+            assert!(fits(ecs_type, &value), "{name} = {value} is not {ecs_type}");
+        }
+    }
+    let set = docs
+        .iter()
+        .find(|d| {
+            d["registry"]["path"]
+                == "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater"
+                && d["host"]["name"] == "WS01.corp.example"
+        })
+        .expect("the first detections.evtx finding");
+    for field in [
+        "@timestamp",
+        "event.code",
+        "event.provider",
+        "event.kind",
+        "event.severity",
+        "event.risk_score",
+        "host.name",
+        "process.executable",
+        "process.name",
+        "process.pid",
+        "process.entity_id",
+        "registry.hive",
+        "registry.key",
+        "registry.value",
+        "registry.path",
+        "registry.data.strings",
+        "rule.id",
+        "rule.name",
+        "threat.framework",
+        "threat.technique.id",
+        "threat.technique.name",
+        "log.file.path",
+        "winlog.record_id",
+        "winlog.channel",
+        "winlog.computer_name",
+    ] {
+        let value = field.split('.').fold(set, |v, part| &v[part]);
+        let value = if field == "@timestamp" {
+            &set["@timestamp"]
+        } else {
+            value
+        };
+        assert!(!value.is_null(), "{field} missing in {set}");
+    }
+    assert_eq!(set["event"]["kind"], "alert");
+    assert_eq!(set["registry"]["hive"], "HKLM");
+    assert_eq!(
+        set["registry"]["key"],
+        "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
+    );
+    assert_eq!(set["registry"]["value"], "Updater");
+    assert_eq!(
+        set["registry"]["data"]["strings"][0],
+        "C:\\ProgramData\\evil.exe"
+    );
+    assert_eq!(set["process"]["name"], "wmiprvse.exe");
+    assert_eq!(
+        set["threat"]["technique"]["name"][0],
+        "Registry Run Keys / Startup Folder"
+    );
+    assert_eq!(set["event"]["risk_score"], 73.0);
+}
+
+#[test]
+fn ecs_bulk_lines_alternate_action_and_document() {
+    let file = testdata().join("actions.evtx");
+    let text = stdout_of(&[
+        "scan",
+        "--no-progress",
+        "-q",
+        "--format",
+        "ecs",
+        "--bulk-index",
+        "wmihunt-alerts",
+        file.to_str().unwrap(),
+    ]);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 20);
+    for pair in lines.chunks(2) {
+        assert_eq!(
+            pair[0],
+            serde_json::json!({"create": {"_index": "wmihunt-alerts"}})
+        );
+        assert_eq!(pair[1]["event"]["kind"], "alert");
+    }
+    let out = wmihunt([
+        "scan",
+        "--bulk-index",
+        "x",
+        "--format",
+        "ndjson",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 3, "--bulk-index needs --format ecs");
+}
+
+#[test]
+fn timesketch_lines_import_as_is() {
+    let file = testdata().join("actions.evtx");
+    let text = stdout_of(&[
+        "scan",
+        "--no-progress",
+        "-q",
+        "--format",
+        "timesketch",
+        file.to_str().unwrap(),
+    ]);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 10);
+    for l in &lines {
+        assert!(l["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("run_keys") || m.contains("service_image")));
+        assert!(l["datetime"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .is_ok());
+        assert!(l["timestamp_desc"]
+            .as_str()
+            .unwrap()
+            .starts_with("Registry "));
+        // Every NDJSON field rides along.
+        let finding: support::Line = {
+            let mut map = l.as_object().unwrap().clone();
+            for k in ["message", "datetime", "timestamp_desc"] {
+                map.remove(k);
+            }
+            serde_json::from_value(Value::Object(map)).unwrap()
+        };
+        assert_eq!(finding.host, "WS03.corp.example");
+    }
+    let descs: Vec<&str> = lines
+        .iter()
+        .map(|l| l["timestamp_desc"].as_str().unwrap())
+        .collect();
+    assert!(descs.contains(&"Registry Key Created") && descs.contains(&"Registry Value Deleted"));
+}
+
+#[test]
+fn csv_rows_parse_and_formulas_are_neutralised() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = support::cases::registry(
+        13,
+        "SetValue",
+        support::cases::WMI,
+        "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\=HYPERLINK(\"x\")",
+        Some("=cmd|' /C calc'!A0, \"quoted\"\nsecond line"),
+        support::cases::Version::Current,
+    );
+    let path = dir.path().join("formula.evtx");
+    fs::write(
+        &path,
+        wmihunt::evtx_writer::try_write_to_vec(&[event]).unwrap(),
+    )
+    .unwrap();
+    let text = stdout_of(&[
+        "scan",
+        "--no-progress",
+        "-q",
+        "--format",
+        "csv",
+        path.to_str().unwrap(),
+        testdata().join("actions.evtx").to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, wmihunt::output::csv::HEADER);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 11);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let hostile = rows
+        .iter()
+        .find(|r| r[col("data")].contains("calc"))
+        .unwrap();
+    assert_eq!(
+        &hostile[col("data")],
+        "'=cmd|' /C calc'!A0, \"quoted\"\nsecond line"
+    );
+    assert_eq!(&hostile[col("value_name")], "'=HYPERLINK(\"x\")");
+    assert!(rows
+        .iter()
+        .all(|r| !r.iter().any(|cell| cell.starts_with(['=', '+', '-', '@']))));
+}
+
+#[test]
+fn sigma_export_is_valid_and_in_step_with_the_catalog() {
+    let text = stdout_of(&["rules", "--format", "sigma"]);
+    let docs: Vec<serde_norway::Value> = text
+        .split("\n---\n")
+        .map(|d| serde_norway::from_str(d).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{d}")))
+        .collect();
+    let catalog = wmihunt::detect::catalog::CATALOG;
+    assert_eq!(docs.len(), catalog.len());
+    for (doc, d) in docs.iter().zip(catalog) {
+        assert_eq!(doc["title"].as_str(), Some(d.title));
+        assert!(doc["id"].as_str().is_some_and(|id| id.len() == 36));
+        assert_eq!(
+            doc["logsource"]["category"].as_str(),
+            Some("registry_event")
+        );
+        assert_eq!(doc["logsource"]["product"].as_str(), Some("windows"));
+        assert_eq!(
+            doc["detection"]["selection_writer"]["Image|endswith"].as_str(),
+            Some("\\WmiPrvSE.exe")
+        );
+        let targets = doc["detection"]["selection_target"]["TargetObject"]
+            .as_sequence()
+            .unwrap();
+        assert!(targets.len() >= d.locations.len());
+        assert_eq!(
+            doc["detection"]["condition"].as_str(),
+            Some("selection_writer and selection_target")
+        );
+        assert_eq!(doc["level"].as_str(), Some("high"));
+        let tags: Vec<&str> = doc["tags"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect();
+        for t in d.techniques {
+            assert!(
+                tags.contains(&format!("attack.{}", t.to_ascii_lowercase()).as_str()),
+                "{tags:?}"
+            );
+        }
+        // Every location's value appears in some pattern.
+        for l in d.locations {
+            assert!(
+                targets
+                    .iter()
+                    .any(|t| t.as_str().unwrap().ends_with(&format!("\\{}", l.value))),
+                "{}",
+                l.pattern()
+            );
+        }
+    }
+}
