@@ -11,7 +11,13 @@ pub const SYSMON_PROVIDER: &str = "Microsoft-Windows-Sysmon";
 /// Sysmon's registry event ids: 12 key/value created or deleted, 13 value set, 14 renamed.
 pub const REGISTRY_EVENT_IDS: [u16; 3] = [12, 13, 14];
 
-/// One Sysmon registry event, as read from the log.
+/// The Security auditing provider, whose Event ID 4657 records a registry value change.
+pub const SECURITY_PROVIDER: &str = "Microsoft-Windows-Security-Auditing";
+
+/// Security's "a registry value was modified".
+pub const SECURITY_REGISTRY_EVENT_ID: u16 = 4657;
+
+/// One registry event, as read from the log: Sysmon EID 12, 13 or 14, or Security 4657.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegistryEvent {
     /// `System/TimeCreated/@SystemTime`, or the record header's time when it is missing.
@@ -26,21 +32,24 @@ pub struct RegistryEvent {
     pub event_id: u16,
     /// `System/EventRecordID`, or the record header's id when it is missing.
     pub record_id: u64,
-    /// `EventType`: `SetValue`, `CreateKey`, `DeleteKey`, `DeleteValue`, `RenameKey`.
+    /// `EventType` (`SetValue`, `CreateKey`, `DeleteKey`, `DeleteValue`, `RenameKey`), or
+    /// 4657's `OperationType` (`%%1904`, `%%1905`, `%%1906`).
     pub event_type: String,
-    /// `Image`: the process that wrote.
+    /// `Image` (4657: `ProcessName`): the process that wrote.
     pub image: String,
     /// `ProcessId`.
     pub process_id: Option<u64>,
     /// `ProcessGuid`.
     pub process_guid: Option<String>,
-    /// `User` (Sysmon 11+).
+    /// `User` (Sysmon 11+), or `SubjectDomainName\SubjectUserName` (4657).
     pub user: Option<String>,
+    /// `SubjectLogonId` (4657).
+    pub logon_id: Option<String>,
     /// `RuleName` (Sysmon 8+).
     pub rule_name: Option<String>,
-    /// `TargetObject`: the key or value path as Sysmon wrote it.
+    /// `TargetObject`: the key or value path as Sysmon wrote it (4657: `ObjectName\ObjectValueName`).
     pub target_object: String,
-    /// `Details`: the data written (EID 13).
+    /// `Details`: the data written (EID 13; 4657: `NewValue`).
     pub details: Option<String>,
     /// `NewName`: the new key path (EID 14).
     pub new_name: Option<String>,
@@ -113,36 +122,85 @@ pub fn event_record_id(event: &Rendered, header: RecordHeader) -> u64 {
 
 impl RegistryEvent {
     /// Reads a registry event from a rendered record; `None` when it is not a Sysmon registry
-    /// event.
+    /// event or a Security 4657.
     pub fn from_rendered(event: &Rendered, header: RecordHeader) -> Option<RegistryEvent> {
-        let sysmon = event
-            .provider
-            .as_deref()
-            .is_some_and(|p| p.eq_ignore_ascii_case(SYSMON_PROVIDER));
-        let event_id = event
-            .event_id()
-            .filter(|id| REGISTRY_EVENT_IDS.contains(id))?;
-        if !sysmon {
-            return None;
-        }
+        let provider = event.provider.as_deref()?;
+        let event_id = event.event_id()?;
         let d = &event.data;
-        Some(RegistryEvent {
+        let base = |event_type: Option<String>,
+                    image: Option<String>,
+                    target: String,
+                    details: Option<String>| RegistryEvent {
             timestamp: event_time(event, header),
             host: event.computer.clone().unwrap_or_default(),
             channel: event.channel.clone().unwrap_or_default(),
-            provider: event.provider.clone().unwrap_or_default(),
+            provider: provider.to_string(),
             event_id,
             record_id: event_record_id(event, header),
-            event_type: d.event_type.clone().unwrap_or_default(),
-            image: d.image.clone().unwrap_or_default(),
-            process_id: d.process_id.as_deref().and_then(|s| s.trim().parse().ok()),
-            process_guid: d.process_guid.clone(),
-            user: d.user.clone(),
-            rule_name: d.rule_name.clone(),
-            target_object: d.target_object.clone().unwrap_or_default(),
-            details: d.details.clone(),
-            new_name: d.new_name.clone(),
-        })
+            event_type: event_type.unwrap_or_default(),
+            image: image.unwrap_or_default(),
+            process_id: None,
+            process_guid: None,
+            user: None,
+            logon_id: None,
+            rule_name: None,
+            target_object: target,
+            details,
+            new_name: None,
+        };
+        if provider.eq_ignore_ascii_case(SYSMON_PROVIDER) && REGISTRY_EVENT_IDS.contains(&event_id)
+        {
+            let target = d.target_object.clone().unwrap_or_default();
+            return Some(RegistryEvent {
+                process_id: d.process_id.as_deref().and_then(parse_id),
+                process_guid: d.process_guid.clone(),
+                user: d.user.clone(),
+                rule_name: d.rule_name.clone(),
+                new_name: d.new_name.clone(),
+                ..base(
+                    d.event_type.clone(),
+                    d.image.clone(),
+                    target,
+                    d.details.clone(),
+                )
+            });
+        }
+        if provider.eq_ignore_ascii_case(SECURITY_PROVIDER)
+            && event_id == SECURITY_REGISTRY_EVENT_ID
+        {
+            let key = d.object_name.as_deref().unwrap_or("");
+            let target = match d.object_value_name.as_deref() {
+                Some(value) => format!("{key}\\{value}"),
+                None => key.to_string(),
+            };
+            let user = match (&d.subject_domain_name, &d.subject_user_name) {
+                (Some(domain), Some(name)) if !domain.is_empty() => {
+                    Some(format!("{domain}\\{name}"))
+                }
+                (_, name) => name.clone(),
+            };
+            return Some(RegistryEvent {
+                process_id: d.process_id.as_deref().and_then(parse_id),
+                user,
+                logon_id: d.subject_logon_id.clone(),
+                ..base(
+                    d.operation_type.clone(),
+                    d.process_name.clone(),
+                    target,
+                    d.new_value.clone(),
+                )
+            });
+        }
+        None
+    }
+}
+
+/// A process id as Windows writes it: decimal, or hex with `0x` (Security events).
+fn parse_id(text: &str) -> Option<u64> {
+    let text = text.trim();
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
     }
 }
 

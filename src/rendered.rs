@@ -52,6 +52,22 @@ pub struct Data {
     pub command_line: Option<String>,
     /// `NewProcessName` (Security 4688).
     pub new_process_name: Option<String>,
+    /// `ObjectName` (Security 4657: the key, kernel form).
+    pub object_name: Option<String>,
+    /// `ObjectValueName` (Security 4657).
+    pub object_value_name: Option<String>,
+    /// `NewValue` (Security 4657).
+    pub new_value: Option<String>,
+    /// `OperationType` (Security 4657).
+    pub operation_type: Option<String>,
+    /// `ProcessName` (Security 4657).
+    pub process_name: Option<String>,
+    /// `SubjectUserName` (Security).
+    pub subject_user_name: Option<String>,
+    /// `SubjectDomainName` (Security).
+    pub subject_domain_name: Option<String>,
+    /// `SubjectLogonId` (Security).
+    pub subject_logon_id: Option<String>,
 }
 
 impl Rendered {
@@ -240,6 +256,14 @@ lenient!(DataPart, Data, |key, map, out| {
         "RuleName" => &mut out.rule_name,
         "CommandLine" => &mut out.command_line,
         "NewProcessName" => &mut out.new_process_name,
+        "ObjectName" => &mut out.object_name,
+        "ObjectValueName" => &mut out.object_value_name,
+        "NewValue" => &mut out.new_value,
+        "OperationType" => &mut out.operation_type,
+        "ProcessName" => &mut out.process_name,
+        "SubjectUserName" => &mut out.subject_user_name,
+        "SubjectDomainName" => &mut out.subject_domain_name,
+        "SubjectLogonId" => &mut out.subject_logon_id,
         _ => {
             map.next_value::<IgnoredAny>()?;
             return Ok(());

@@ -203,6 +203,7 @@ mod tests {
             process_id: None,
             process_guid: None,
             user: None,
+            logon_id: None,
             rule_name: None,
             target_object: target.into(),
             details: Some(data.into()),

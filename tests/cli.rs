@@ -70,7 +70,7 @@ fn fixtures_give_exactly_the_expected_findings() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(keyed(&lines), expected());
     assert!(
-        stderr(&out).contains("files:    9 scanned, 1 skipped (not EVTX)"),
+        stderr(&out).contains("files:    10 scanned, 1 skipped (not EVTX)"),
         "{}",
         stderr(&out)
     );
@@ -104,6 +104,7 @@ fn a_finding_carries_every_field() {
         process_id: Some(5580),
         process_guid: Some("{747f3d96-041e-5fd2-0000-001024df3b00}".into()),
         user: Some("NT AUTHORITY\\SYSTEM".into()),
+        logon_id: None,
         rule_name: Some("-".into()),
         target_object: "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater".into(),
         new_name: None,
@@ -924,4 +925,40 @@ fn host_summary_and_coverage_warning() {
         "{err}"
     );
     assert!(err.contains("NO (only Security): not covered"), "{err}");
+}
+
+#[test]
+fn security_4657_is_a_second_source() {
+    let (lines, out) = scan_ndjson(&[&testdata().join("security_4657")], &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(lines.len(), 4);
+    let first = &lines[0];
+    assert_eq!(
+        (
+            first.provider.as_str(),
+            first.event_id,
+            first.event_type.as_str()
+        ),
+        ("Microsoft-Windows-Security-Auditing", 4657, "%%1904")
+    );
+    assert_eq!(
+        first.target_object,
+        "\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater"
+    );
+    assert_eq!(
+        first.key,
+        "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
+    );
+    assert_eq!(first.value_name.as_deref(), Some("Updater"));
+    assert_eq!(first.data.as_deref(), Some("C:\\ProgramData\\evil.exe"));
+    assert_eq!(first.user.as_deref(), Some("CORP\\Administrator"));
+    assert_eq!(first.logon_id.as_deref(), Some("0x5e4c1"));
+    assert_eq!(first.process_id, Some(0x1a2c));
+    let svc = &lines[2];
+    assert_eq!(
+        svc.key,
+        "HKLM\\SYSTEM\\CurrentControlSet\\Services\\EvilSvc"
+    );
+    assert_eq!(lines[3].action, "DeleteValue");
+    assert_eq!(lines[3].severity, "low");
 }

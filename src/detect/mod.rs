@@ -26,9 +26,10 @@ pub enum Action {
 }
 
 impl Action {
-    /// Reads Sysmon's `EventType`, falling back to the event id for versions that spell it
-    /// differently; `None` when the pair makes no sense (not a registry event).
-    pub fn from_sysmon(event_id: u16, event_type: &str) -> Option<Action> {
+    /// Reads the action from the event id and Sysmon's `EventType` (falling back to the id
+    /// for versions that spell it differently) or Security 4657's `OperationType` (`%%1904`
+    /// created, `%%1905` modified, `%%1906` deleted); `None` for other events.
+    pub fn from_event(event_id: u16, event_type: &str) -> Option<Action> {
         let t = event_type.to_ascii_lowercase();
         match event_id {
             13 => Some(Action::SetValue),
@@ -36,6 +37,8 @@ impl Action {
             12 if t.contains("delete") && t.contains("value") => Some(Action::DeleteValue),
             12 if t.contains("delete") => Some(Action::DeleteKey),
             12 => Some(Action::CreateKey),
+            4657 if t.contains("1906") => Some(Action::DeleteValue),
+            4657 => Some(Action::SetValue),
             _ => None,
         }
     }
@@ -187,7 +190,7 @@ impl Matcher {
         if !is_wmiprvse(&event.image) {
             return None;
         }
-        let action = Action::from_sysmon(event.event_id, &event.event_type)?;
+        let action = Action::from_event(event.event_id, &event.event_type)?;
         let unusual_image = !is_standard_wmiprvse_location(&event.image);
         let mut candidates = vec![event.target_object.as_str()];
         if action == Action::RenameKey {
@@ -271,6 +274,7 @@ mod tests {
             process_id: None,
             process_guid: None,
             user: None,
+            logon_id: None,
             rule_name: None,
             target_object: target.into(),
             details: None,
@@ -322,24 +326,21 @@ mod tests {
 
     #[test]
     fn actions_from_sysmon_event_types() {
-        assert_eq!(Action::from_sysmon(13, "SetValue"), Some(Action::SetValue));
+        assert_eq!(Action::from_event(13, "SetValue"), Some(Action::SetValue));
+        assert_eq!(Action::from_event(12, "CreateKey"), Some(Action::CreateKey));
+        assert_eq!(Action::from_event(12, "DeleteKey"), Some(Action::DeleteKey));
         assert_eq!(
-            Action::from_sysmon(12, "CreateKey"),
-            Some(Action::CreateKey)
-        );
-        assert_eq!(
-            Action::from_sysmon(12, "DeleteKey"),
-            Some(Action::DeleteKey)
-        );
-        assert_eq!(
-            Action::from_sysmon(12, "DeleteValue"),
+            Action::from_event(12, "DeleteValue"),
             Some(Action::DeleteValue)
         );
+        assert_eq!(Action::from_event(14, "RenameKey"), Some(Action::RenameKey));
+        assert_eq!(Action::from_event(1, "SetValue"), None);
+        assert_eq!(Action::from_event(4657, "%%1904"), Some(Action::SetValue));
+        assert_eq!(Action::from_event(4657, "%%1905"), Some(Action::SetValue));
         assert_eq!(
-            Action::from_sysmon(14, "RenameKey"),
-            Some(Action::RenameKey)
+            Action::from_event(4657, "%%1906"),
+            Some(Action::DeleteValue)
         );
-        assert_eq!(Action::from_sysmon(1, "SetValue"), None);
         assert_eq!(Action::SetValue.severity().risk_score(), 73);
         assert_eq!(Action::CreateKey.severity(), Severity::Medium);
         assert_eq!(Action::DeleteKey.severity(), Severity::Low);

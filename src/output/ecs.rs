@@ -104,6 +104,9 @@ pub fn document(f: &Finding) -> Value {
     if let Some(user) = &e.user {
         doc["user"] = json!({ "name": user });
     }
+    if let Some(logon) = &e.logon_id {
+        doc["winlog"]["logon"] = json!({ "id": logon });
+    }
     doc
 }
 

@@ -619,9 +619,94 @@ fn execution_security() -> Fixture {
     )
 }
 
+/// A Security 4657 "registry value was modified", as written with registry auditing on.
+pub fn security_4657(
+    process: &str,
+    key: &str,
+    value: &str,
+    operation: &str,
+    new_value: &str,
+) -> Event {
+    let mut e = Event::new(
+        "Microsoft-Windows-Security-Auditing",
+        4657,
+        "Security",
+        "DC02.corp.example",
+        0,
+    );
+    e.task = 12801;
+    e.keywords = 0x8020_0000_0000_0000;
+    e.with("SubjectUserSid", Value::Sid("S-1-5-21-1-2-3-500".into()))
+        .with("SubjectUserName", "Administrator")
+        .with("SubjectDomainName", "CORP")
+        .with("SubjectLogonId", Value::Hex64(0x5e4c1))
+        .with("ObjectName", key)
+        .with("ObjectValueName", value)
+        .with("HandleId", Value::Hex64(0x3c8))
+        .with("OperationType", operation)
+        .with("OldValueType", "-")
+        .with("OldValue", "-")
+        .with("NewValueType", "%%1873")
+        .with("NewValue", new_value)
+        .with("ProcessId", Value::Hex64(0x1a2c))
+        .with("ProcessName", process)
+}
+
+/// Registry auditing instead of Sysmon: Security 4657 events by WmiPrvSE.exe and others.
+fn security_registry() -> Fixture {
+    let run = "\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run";
+    let svc = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\EvilSvc";
+    let wmi = "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe";
+    let events = vec![
+        (
+            security_4657(wmi, run, "Updater", "%%1904", "C:\\ProgramData\\evil.exe"),
+            expect("run_keys", "high", "SetValue"),
+        ),
+        (
+            security_4657(wmi, run, "Updater", "%%1905", "C:\\ProgramData\\evil2.exe"),
+            expect("run_keys", "high", "SetValue"),
+        ),
+        (
+            security_4657(
+                wmi,
+                svc,
+                "ImagePath",
+                "%%1905",
+                "C:\\Windows\\Temp\\svc.exe",
+            ),
+            expect("service_image", "high", "SetValue"),
+        ),
+        (
+            security_4657(wmi, run, "Updater", "%%1906", "-"),
+            expect("run_keys", "low", "DeleteValue"),
+        ),
+        (
+            security_4657("C:\\Windows\\regedit.exe", run, "Other", "%%1905", "x.exe"),
+            None,
+        ),
+        (
+            security_4657(
+                wmi,
+                "\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Wbem\\CIMOM",
+                "Logging",
+                "%%1905",
+                "1",
+            ),
+            None,
+        ),
+    ];
+    build(
+        "security_4657/DC02-Security.evtx",
+        "DC02.corp.example",
+        events,
+        &[],
+    )
+}
+
 /// Every fixture.
 pub fn all() -> Vec<Fixture> {
     vec![
+        security_registry(),
         execution(),
         execution_security(),
         detections(),

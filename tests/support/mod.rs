@@ -27,6 +27,7 @@ pub struct Line {
     pub process_id: Option<u64>,
     pub process_guid: Option<String>,
     pub user: Option<String>,
+    pub logon_id: Option<String>,
     pub rule_name: Option<String>,
     pub target_object: String,
     pub new_name: Option<String>,

@@ -1,0 +1,739 @@
+//! Regression tests from fuzzing (`docs/fuzzing.md`): hostile EVTX input must not panic, must
+//! not hang, and must give the same findings with and without the pre-filter.
+//!
+//! - Every file in `tests/fuzz_regressions/` (minimized fuzzer inputs) is scanned.
+//! - Crafted chunks, built below byte by byte, cover the malformations the fuzzer reaches
+//!   (record sizes, free-space offsets, template references, nesting, file header counts),
+//!   and the inputs on which the pre-filter was found to lose a finding.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+use wmihunt::evtx_writer::write_to_vec;
+use wmihunt::scan::{scan_buffer, ScanOptions};
+
+/// How long four scans of one small input may take, even in a debug build on a busy machine.
+const LIMIT: Duration = Duration::from_secs(20);
+/// Stack of a rayon worker (the std default), where the CLI reads chunks.
+const WORKER_STACK: usize = 2 << 20;
+
+/// What identifies a finding: record id, chunk, detection id, `TargetObject`, carved or not.
+type Key = (u64, u64, &'static str, String, bool);
+
+/// Findings of each (recover, pre-filter) combination.
+#[derive(Debug)]
+struct Scans {
+    plain: (Vec<Key>, Vec<Key>),
+    recover: (Vec<Key>, Vec<Key>),
+}
+
+fn scan_keys(bytes: &[u8], prefilter: bool, recover: bool) -> Vec<Key> {
+    let options = ScanOptions {
+        threads: 1,
+        prefilter,
+        recover,
+        from: None,
+        to: None,
+    };
+    let result = scan_buffer(Path::new("crafted.evtx"), bytes, &options)
+        .unwrap_or_else(|e| panic!("scan failed: {e}"));
+    result
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.event.record_id,
+                f.chunk,
+                f.matched.detection.id,
+                f.event.target_object.clone(),
+                f.recovered,
+            )
+        })
+        .collect()
+}
+
+/// Scans `bytes` four ways on a thread with a worker's stack; fails when that panics or takes
+/// longer than [`LIMIT`].
+fn scans(name: &str, bytes: Vec<u8>) -> Scans {
+    let (send, receive) = mpsc::channel();
+    let worker = thread::Builder::new()
+        .name(name.into())
+        .stack_size(WORKER_STACK)
+        .spawn(move || {
+            let scans = Scans {
+                plain: (
+                    scan_keys(&bytes, true, false),
+                    scan_keys(&bytes, false, false),
+                ),
+                recover: (
+                    scan_keys(&bytes, true, true),
+                    scan_keys(&bytes, false, true),
+                ),
+            };
+            let _ = send.send(scans);
+        })
+        .unwrap_or_else(|e| panic!("{name}: cannot start a thread: {e}"));
+    match receive.recv_timeout(LIMIT) {
+        Ok(scans) => scans,
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            let cause = worker.join().err().map(|p| {
+                p.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            });
+            panic!("{name}: the scan panicked: {cause:?}")
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{name}: no result within {LIMIT:?}"),
+    }
+}
+
+/// Scans `bytes`; the findings with and without the pre-filter must be the same. Returns the
+/// findings without recovery.
+fn consistent(name: &str, bytes: Vec<u8>) -> Vec<Key> {
+    let scans = scans(name, bytes);
+    assert_eq!(
+        scans.plain.0, scans.plain.1,
+        "{name}: the pre-filter changed the findings (with it, then without it)"
+    );
+    assert_eq!(
+        scans.recover.0, scans.recover.1,
+        "{name}: the pre-filter changed the findings with --recover (with it, then without it)"
+    );
+    scans.plain.1
+}
+
+fn regressions_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions")
+}
+
+#[test]
+fn every_stored_fuzzer_input_scans_the_same_with_and_without_the_prefilter() {
+    let Ok(entries) = std::fs::read_dir(regressions_dir()) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "evtx"))
+        .collect();
+    files.sort();
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        consistent(&file.display().to_string(), bytes);
+    }
+}
+
+/// Builds one chunk byte by byte: records holding a template instance, element and attribute
+/// names inline at first use (as Windows and `evtx_writer` write them), and a file header.
+mod craft {
+    use super::*;
+
+    pub const STR: u8 = 0x01;
+    pub const ANSI: u8 = 0x02;
+    pub const U64: u8 = 0x0a;
+    /// Nested BinXML value.
+    pub const BINXML: u8 = 0x21;
+    pub const TEMPLATE_ID: u32 = 0x1234;
+
+    /// A template body node.
+    pub enum Node {
+        /// Element: name, attributes (name, value nodes), children.
+        Elem(&'static str, Vec<(&'static str, Vec<Node>)>, Vec<Node>),
+        /// Literal UTF-16 text in the template definition.
+        Text(&'static str),
+        /// Substitution of value `index` of type `type`.
+        Subst(u16, u8),
+    }
+
+    pub fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    /// A Sysmon registry value-set event (EID 13) whose `Image` is `image`; value 0 is the
+    /// EventRecordID (u64), value 3 the TargetObject.
+    pub fn sysmon(image: Vec<Node>) -> Node {
+        use Node::{Elem, Subst, Text};
+        Elem(
+            "Event",
+            vec![],
+            vec![
+                Elem(
+                    "System",
+                    vec![],
+                    vec![
+                        Elem(
+                            "Provider",
+                            vec![("Name", vec![Text("Microsoft-Windows-Sysmon")])],
+                            vec![],
+                        ),
+                        Elem("EventID", vec![], vec![Text("13")]),
+                        Elem("EventRecordID", vec![], vec![Subst(0, U64)]),
+                    ],
+                ),
+                Elem(
+                    "EventData",
+                    vec![],
+                    vec![
+                        Elem(
+                            "Data",
+                            vec![("Name", vec![Text("EventType")])],
+                            vec![Text("SetValue")],
+                        ),
+                        Elem("Data", vec![("Name", vec![Text("Image")])], image),
+                        Elem(
+                            "Data",
+                            vec![("Name", vec![Text("TargetObject")])],
+                            vec![Subst(3, STR)],
+                        ),
+                    ],
+                ),
+            ],
+        )
+    }
+
+    pub const RUN_KEY: &str = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\evil";
+    pub const WMIPRVSE: &str = "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe";
+
+    /// Values of [`sysmon`]: record id, two image parts (values 1 and 2), the Run key.
+    pub fn values(id: u64, first: Vec<u8>, second: Vec<u8>) -> Vec<(u8, Vec<u8>)> {
+        vec![
+            (U64, id.to_le_bytes().to_vec()),
+            (STR, first),
+            (STR, second),
+            (STR, utf16(RUN_KEY)),
+        ]
+    }
+
+    /// Where a record was written.
+    pub struct Record {
+        /// The record's offset in the chunk.
+        pub start: u32,
+        /// Its template definition's offset.
+        pub definition: u32,
+    }
+
+    pub struct Chunk {
+        pub buf: Vec<u8>,
+        names: HashMap<&'static str, u32>,
+    }
+
+    impl Chunk {
+        pub fn new() -> Chunk {
+            Chunk {
+                buf: vec![0; 512],
+                names: HashMap::new(),
+            }
+        }
+
+        pub fn pos(&self) -> u32 {
+            self.buf.len() as u32
+        }
+
+        pub fn u16(&mut self, v: u16) {
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+
+        pub fn u32(&mut self, v: u32) {
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+
+        pub fn patch_u32(&mut self, at: usize, v: u32) {
+            self.buf[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        }
+
+        fn name(&mut self, name: &'static str) {
+            if let Some(&offset) = self.names.get(name) {
+                self.u32(offset);
+                return;
+            }
+            let offset = self.pos() + 4;
+            self.u32(offset);
+            self.u32(0); // next in bucket
+            let hash = name.encode_utf16().fold(0u32, |h, u| {
+                h.wrapping_mul(65599).wrapping_add(u32::from(u))
+            });
+            self.u16(hash as u16);
+            self.u16(name.encode_utf16().count() as u16);
+            self.buf.extend_from_slice(&utf16(name));
+            self.u16(0);
+            self.names.insert(name, offset);
+        }
+
+        fn node(&mut self, node: &Node) {
+            match node {
+                Node::Text(text) => {
+                    self.buf.extend_from_slice(&[0x05, STR]);
+                    self.u16(text.encode_utf16().count() as u16);
+                    self.buf.extend_from_slice(&utf16(text));
+                }
+                Node::Subst(index, kind) => {
+                    self.buf.push(0x0d);
+                    self.u16(*index);
+                    self.buf.push(*kind);
+                }
+                Node::Elem(name, attrs, children) => {
+                    let start = self.buf.len();
+                    self.buf.push(if attrs.is_empty() { 0x01 } else { 0x41 });
+                    self.u16(0xffff);
+                    self.u32(0); // data size, patched below
+                    self.name(name);
+                    if !attrs.is_empty() {
+                        let list = self.buf.len();
+                        self.u32(0);
+                        for (i, (attr, value)) in attrs.iter().enumerate() {
+                            self.buf
+                                .push(if i + 1 == attrs.len() { 0x06 } else { 0x46 });
+                            self.name(attr);
+                            for v in value {
+                                self.node(v);
+                            }
+                        }
+                        self.patch_u32(list, (self.buf.len() - list - 4) as u32);
+                    }
+                    if children.is_empty() {
+                        self.buf.push(0x03);
+                    } else {
+                        self.buf.push(0x02);
+                        for child in children {
+                            self.node(child);
+                        }
+                        self.buf.push(0x04);
+                    }
+                    self.patch_u32(start + 3, (self.buf.len() - start - 7) as u32);
+                }
+            }
+        }
+
+        /// A record: header, then what `body` writes as its BinXML, then the size copy.
+        /// Returns the record's offset.
+        pub fn raw_record(&mut self, id: u64, body: impl FnOnce(&mut Chunk)) -> u32 {
+            let start = self.buf.len();
+            self.buf.extend_from_slice(&[0x2a, 0x2a, 0, 0]);
+            self.u32(0);
+            self.buf.extend_from_slice(&id.to_le_bytes());
+            self.buf
+                .extend_from_slice(&133_000_000_000_000_000u64.to_le_bytes());
+            body(self);
+            let size = (self.buf.len() - start + 4) as u32;
+            self.u32(size);
+            self.patch_u32(start + 4, size);
+            start as u32
+        }
+
+        /// A template definition header and body at the current offset, whose offset is
+        /// written just before it (inline, as the first record using a template has it).
+        pub fn inline_definition(&mut self, template: &Node) -> u32 {
+            let offset = self.pos() + 4;
+            self.u32(offset);
+            self.u32(0); // next in bucket
+            self.buf.extend_from_slice(&[7; 16]); // GUID
+            let size_at = self.buf.len();
+            self.u32(0);
+            self.buf.extend_from_slice(&[0x0f, 1, 1, 0]);
+            self.node(template);
+            self.buf.push(0x00);
+            self.patch_u32(size_at, (self.buf.len() - size_at - 4) as u32);
+            offset
+        }
+
+        /// Value count, descriptors and values of a template instance, and the end of stream.
+        pub fn instance_values(&mut self, values: &[(u8, Vec<u8>)]) {
+            self.u32(values.len() as u32);
+            for (kind, bytes) in values {
+                self.u16(bytes.len() as u16);
+                self.buf.extend_from_slice(&[*kind, 0]);
+            }
+            for (_, bytes) in values {
+                self.buf.extend_from_slice(bytes);
+            }
+            self.buf.push(0x00);
+        }
+
+        /// A record instantiating `template` (defined inline) with `values`.
+        pub fn record(&mut self, id: u64, template: &Node, values: &[(u8, Vec<u8>)]) -> Record {
+            let mut definition = 0;
+            let start = self.raw_record(id, |c| {
+                c.buf.extend_from_slice(&[0x0f, 1, 1, 0, 0x0c, 0x01]);
+                c.u32(TEMPLATE_ID);
+                definition = c.inline_definition(template);
+                c.instance_values(values);
+            });
+            Record { start, definition }
+        }
+
+        /// A record using the definition at `definition` with `values`.
+        pub fn record_using(&mut self, id: u64, definition: u32, values: &[(u8, Vec<u8>)]) -> u32 {
+            self.raw_record(id, |c| {
+                c.buf.extend_from_slice(&[0x0f, 1, 1, 0, 0x0c, 0x01]);
+                c.u32(TEMPLATE_ID);
+                c.u32(definition);
+                c.instance_values(values);
+            })
+        }
+
+        /// The whole file: the writer's file header, then this chunk (records `first..=last`,
+        /// the last at `last_offset`), zero-padded to 64 KiB.
+        pub fn file(mut self, first: u64, last: u64, last_offset: u32) -> Vec<u8> {
+            let free = self.pos();
+            self.buf.resize(65536, 0);
+            let header = &mut self.buf;
+            header[..8].copy_from_slice(b"ElfChnk\0");
+            for (i, v) in [first, last, first, last].iter().enumerate() {
+                header[8 + 8 * i..16 + 8 * i].copy_from_slice(&v.to_le_bytes());
+            }
+            header[40..44].copy_from_slice(&128u32.to_le_bytes());
+            header[44..48].copy_from_slice(&last_offset.to_le_bytes());
+            header[48..52].copy_from_slice(&free.to_le_bytes());
+            let mut file = write_to_vec(&[]);
+            file.resize(4096, 0);
+            file.extend_from_slice(&self.buf);
+            file
+        }
+    }
+
+    /// One valid record: a WmiPrvSE.exe write to a Run key, with record id `id`.
+    pub fn positive(c: &mut Chunk, id: u64) -> Record {
+        c.record(
+            id,
+            &sysmon(vec![Node::Subst(1, STR)]),
+            &values(id, utf16(WMIPRVSE), vec![]),
+        )
+    }
+
+    /// A chunk whose record 2 holds `depth` template instances each nested in the previous
+    /// one's only value (type 0x21), all using record 1's definition; the needle sits in the
+    /// slack so that the pre-filter walks the chunk.
+    pub fn nested(depth: usize) -> Vec<u8> {
+        let mut c = Chunk::new();
+        let definition = c
+            .record(
+                1,
+                &sysmon(vec![Node::Subst(1, STR)]),
+                &values(1, utf16("a.exe"), vec![]),
+            )
+            .definition;
+        let second = c.raw_record(2, |c| {
+            let mut sizes = Vec::new();
+            for _ in 0..depth {
+                c.buf.extend_from_slice(&[0x0c, 0x01]);
+                c.u32(TEMPLATE_ID);
+                c.u32(definition);
+                c.u32(1);
+                sizes.push(c.buf.len());
+                c.buf.extend_from_slice(&[0, 0, BINXML, 0]);
+            }
+            c.buf.extend_from_slice(&[0x0c, 0x01]);
+            c.u32(TEMPLATE_ID);
+            c.u32(definition);
+            c.u32(0);
+            let end = c.buf.len();
+            for at in sizes {
+                let size = (end - (at + 4)) as u16;
+                c.buf[at..at + 2].copy_from_slice(&size.to_le_bytes());
+            }
+        });
+        let mut file = c.file(1, 2, second);
+        let needle = utf16("wmiprvse.exe");
+        file[4096 + 65000..4096 + 65000 + needle.len()].copy_from_slice(&needle);
+        file
+    }
+}
+
+use craft::{positive, sysmon, utf16, values, Chunk, Node, ANSI, STR, WMIPRVSE};
+
+#[test]
+fn the_crafted_chunks_are_read() {
+    let mut c = Chunk::new();
+    positive(&mut c, 1);
+    let findings = consistent("one valid record", c.file(1, 1, 512));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].2, "run_keys");
+}
+
+#[test]
+fn a_record_whose_size_is_zero() {
+    let mut c = Chunk::new();
+    let first = c.raw_record(1, |_| {}) as usize;
+    c.patch_u32(first + 4, 0);
+    let second = positive(&mut c, 2).start;
+    let findings = consistent("record size 0", c.file(1, 2, second));
+    assert_eq!(findings.len(), 1, "the record after it is still read");
+}
+
+#[test]
+fn a_record_whose_size_runs_past_the_chunk() {
+    let mut c = Chunk::new();
+    let first = positive(&mut c, 1).start as usize;
+    c.patch_u32(first + 4, 0xffff_fff0);
+    consistent("record size past the chunk", c.file(1, 1, 512));
+}
+
+#[test]
+fn free_space_offsets_before_the_header_or_past_the_chunk() {
+    for free in [0u32, 28, 100, 511, 512, 65535, 65536, 65537, u32::MAX] {
+        let mut c = Chunk::new();
+        positive(&mut c, 1);
+        let mut file = c.file(1, 1, 512);
+        file[4096 + 48..4096 + 52].copy_from_slice(&free.to_le_bytes());
+        consistent(&format!("free space offset {free}"), file);
+    }
+}
+
+#[test]
+fn last_record_offsets_and_ids_that_lie() {
+    for (first, last, last_offset) in [(5, 1, 512), (0, u64::MAX, 0), (1, 1, u32::MAX), (2, 2, 600)]
+    {
+        let mut c = Chunk::new();
+        positive(&mut c, 1);
+        positive(&mut c, 2);
+        consistent(
+            &format!("ids {first}..={last}, last record at {last_offset}"),
+            c.file(first, last, last_offset),
+        );
+    }
+}
+
+#[test]
+fn a_template_that_instantiates_itself() {
+    let mut c = Chunk::new();
+    c.raw_record(1, |c| {
+        c.buf.extend_from_slice(&[0x0f, 1, 1, 0, 0x0c, 0x01]);
+        c.u32(craft::TEMPLATE_ID);
+        let definition = c.pos() + 4;
+        c.u32(definition);
+        c.u32(0);
+        c.buf.extend_from_slice(&[7; 16]);
+        let size_at = c.buf.len();
+        c.u32(0);
+        // The body: an instance of this very definition.
+        c.buf.extend_from_slice(&[0x0f, 1, 1, 0, 0x0c, 0x01]);
+        c.u32(craft::TEMPLATE_ID);
+        c.u32(definition);
+        c.u32(0);
+        c.buf.push(0x00);
+        c.patch_u32(size_at, (c.buf.len() - size_at - 4) as u32);
+        c.instance_values(&[]);
+    });
+    let mut file = c.file(1, 1, 512);
+    // With the needle in the slack, the pre-filter walks the chunk too.
+    let needle = utf16("WMIPRVSE.EXE");
+    file[4096 + 60000..4096 + 60000 + needle.len()].copy_from_slice(&needle);
+    consistent("template cycle", file);
+}
+
+#[test]
+fn a_template_reference_to_the_instance_itself_or_the_chunk_header() {
+    for target in [None, Some(0u32), Some(4), Some(511), Some(u32::MAX)] {
+        let mut c = Chunk::new();
+        c.raw_record(1, |c| {
+            c.buf.extend_from_slice(&[0x0f, 1, 1, 0]);
+            let instance = c.pos();
+            c.buf.extend_from_slice(&[0x0c, 0x01]);
+            c.u32(craft::TEMPLATE_ID);
+            c.u32(target.unwrap_or(instance));
+            c.instance_values(&values(1, utf16(WMIPRVSE), vec![]));
+        });
+        let second = positive(&mut c, 2).start;
+        consistent(&format!("definition at {target:?}"), c.file(1, 2, second));
+    }
+}
+
+#[test]
+fn a_template_defined_in_a_later_record() {
+    let mut c = Chunk::new();
+    let first = c.record_using(1, 0, &values(1, utf16(WMIPRVSE), vec![])) as usize;
+    let second = c.pos();
+    let definition = c
+        .record(
+            2,
+            &sysmon(vec![Node::Subst(1, STR)]),
+            &values(2, utf16("C:\\x\\other.exe"), vec![]),
+        )
+        .definition;
+    // Record 1's definition offset is after its template id.
+    c.patch_u32(first + 24 + 4 + 6, definition);
+    let findings = consistent("forward template reference", c.file(1, 2, second));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+}
+
+#[test]
+fn nesting_up_to_the_parsers_limit() {
+    for depth in [1, 63, 64, 65, 200] {
+        consistent(&format!("nested {depth}"), craft::nested(depth));
+    }
+}
+
+#[test]
+fn a_file_header_counting_more_chunks_than_the_file_has() {
+    let mut c = Chunk::new();
+    positive(&mut c, 1);
+    let mut file = c.file(1, 1, 512);
+    file[16..24].copy_from_slice(&999u64.to_le_bytes()); // last chunk number
+    file[42..44].copy_from_slice(&1000u16.to_le_bytes()); // chunk count
+    let findings = consistent("header counts 1000 chunks", file);
+    assert_eq!(findings.len(), 1);
+}
+
+#[test]
+fn truncated_and_tiny_files() {
+    let mut c = Chunk::new();
+    positive(&mut c, 1);
+    let file = c.file(1, 1, 512);
+    for len in [
+        0,
+        1,
+        8,
+        4095,
+        4096,
+        4097,
+        4096 + 511,
+        4096 + 512,
+        4096 + 700,
+        60000,
+    ] {
+        consistent(&format!("first {len} bytes"), file[..len].to_vec());
+    }
+    // Two chunks, the second cut short.
+    let mut two = file.clone();
+    two.extend_from_slice(&file[4096..4096 + 30000]);
+    consistent("second chunk cut short", two);
+}
+
+// The inputs below make the pre-filter lose a finding, or abort the scan; see
+// docs/fuzzing.md ("Findings"). Each is ignored until src/ is fixed; run them with
+// `cargo test --test fuzz_regressions -- --ignored`.
+
+/// `Image` is literal text of the template followed by a substitution: the rendered value is
+/// their concatenation, but no byte sequence of the chunk spells the needle.
+#[test]
+#[ignore = "pre-filter bug: needle split between template text and a value (docs/fuzzing.md)"]
+fn image_split_between_template_text_and_a_value() {
+    let mut c = Chunk::new();
+    c.record(
+        1,
+        &sysmon(vec![
+            Node::Text("C:\\Windows\\System32\\wbem\\WmiPrv"),
+            Node::Subst(1, STR),
+        ]),
+        &values(1, utf16("SE.exe"), vec![]),
+    );
+    let findings = consistent("image = text + value", c.file(1, 1, 512));
+    assert_eq!(findings.len(), 1);
+}
+
+/// `Image` is two substitutions whose values are not adjacent in the record.
+#[test]
+#[ignore = "pre-filter bug: needle split between two values (docs/fuzzing.md)"]
+fn image_split_between_two_values() {
+    let mut c = Chunk::new();
+    // Values 1 and 3 make the image; value 2 (between them) is the target.
+    let mut template = sysmon(vec![Node::Subst(1, STR), Node::Subst(3, STR)]);
+    if let Node::Elem(_, _, children) = &mut template {
+        if let Some(Node::Elem(_, _, data)) = children.get_mut(1) {
+            data[2] = Node::Elem(
+                "Data",
+                vec![("Name", vec![Node::Text("TargetObject")])],
+                vec![Node::Subst(2, STR)],
+            );
+        }
+    }
+    c.record(
+        1,
+        &template,
+        &[
+            (craft::U64, 1u64.to_le_bytes().to_vec()),
+            (STR, utf16("C:\\Windows\\System32\\wbem\\WmiPrv")),
+            (STR, utf16(craft::RUN_KEY)),
+            (STR, utf16("SE.exe")),
+        ],
+    );
+    let findings = consistent("image = value 1 + value 3", c.file(1, 1, 512));
+    assert_eq!(findings.len(), 1);
+}
+
+/// Two adjacent values, the first NUL-terminated (as Windows stores strings): the parser
+/// drops the NUL, the bytes hold `WmiPrv\0\0SE.exe`.
+#[test]
+#[ignore = "pre-filter bug: needle split by a string's NUL terminator (docs/fuzzing.md)"]
+fn image_split_by_a_nul_terminator() {
+    let mut c = Chunk::new();
+    let mut first = utf16("C:\\Windows\\System32\\wbem\\WmiPrv");
+    first.extend_from_slice(&[0, 0]);
+    c.record(
+        1,
+        &sysmon(vec![Node::Subst(1, STR), Node::Subst(2, STR)]),
+        &values(1, first, utf16("SE.exe")),
+    );
+    let findings = consistent("image = value + NUL + value", c.file(1, 1, 512));
+    assert_eq!(findings.len(), 1);
+}
+
+/// One ANSI value with a NUL inside the needle: the parser drops NULs from ANSI strings.
+#[test]
+#[ignore = "pre-filter bug: ANSI value with a NUL inside the needle (docs/fuzzing.md)"]
+fn ansi_image_with_a_nul_inside() {
+    let mut c = Chunk::new();
+    let mut v = values(1, vec![], vec![]);
+    v[1] = (
+        ANSI,
+        b"C:\\Windows\\System32\\wbem\\WmiPrv\0SE.exe\0".to_vec(),
+    );
+    c.record(1, &sysmon(vec![Node::Subst(1, ANSI)]), &v);
+    let findings = consistent("ANSI image with an inner NUL", c.file(1, 1, 512));
+    assert_eq!(findings.len(), 1);
+}
+
+/// The record-level pre-filter: the chunk names WmiPrvSE.exe (record 1), so it is walked, and
+/// record 2, whose image is split between template text and a value, is skipped.
+#[test]
+#[ignore = "pre-filter bug: split needle in a chunk that also holds the needle (docs/fuzzing.md)"]
+fn split_image_in_a_walked_chunk() {
+    let mut c = Chunk::new();
+    c.record(
+        1,
+        &sysmon(vec![Node::Subst(1, STR)]),
+        &values(1, utf16("C:\\Temp\\WmiPrvSE.exe"), vec![]),
+    );
+    let second = c.record(
+        2,
+        &sysmon(vec![
+            Node::Text("C:\\Windows\\System32\\wbem\\WmiPrv"),
+            Node::Subst(1, STR),
+        ]),
+        &values(2, utf16("SE.exe"), vec![]),
+    );
+    let findings = consistent("split image, record level", c.file(1, 2, second.start));
+    assert_eq!(findings.len(), 2);
+}
+
+/// ~3,500 nested BinXML values: the pre-filter's record walk recurses once per level with no
+/// limit and overflows a worker's 2 MiB stack (a debug build; an abort, which no
+/// `catch_unwind` stops).
+#[test]
+#[ignore = "stack overflow in prefilter::RecordWalk on deep nesting (docs/fuzzing.md)"]
+fn deeply_nested_values_do_not_overflow_the_stack() {
+    consistent("nested 3560", craft::nested(3560));
+}
+
+/// The same input through the CLI: a read problem (exit 2), not an abort.
+#[test]
+#[ignore = "stack overflow in prefilter::RecordWalk on deep nesting (docs/fuzzing.md)"]
+fn the_cli_reports_deep_nesting_as_a_read_problem() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let file = dir.path().join("nested.evtx");
+    std::fs::write(&file, craft::nested(3560)).unwrap_or_else(|e| panic!("write: {e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_wmihunt"))
+        .args(["scan", "--format", "ndjson", "--no-progress"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run wmihunt: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("overflow"),
+        "{stderr}"
+    );
+}
