@@ -1,8 +1,9 @@
 //! Finding evidence: walks the paths the user gave, recursively, and keeps the files that
-//! start with the EVTX magic whatever their name. Everything else is counted as skipped with
+//! start with the EVTX magic whatever their name, and the EVTX members of zip archives. Everything else is counted as skipped with
 //! its reason; paths that cannot be read (permissions, symlink loops, vanished files) are
 //! reported and the walk goes on.
 
+use crate::archive::{self, Member, ZIP_MAGIC};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -16,10 +17,31 @@ const FILE_HEADER_SIZE: u64 = 4096;
 /// An EVTX file to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceFile {
-    /// Where it is.
+    /// Where it is (for an archive member: the archive).
     pub path: PathBuf,
-    /// Its size when found.
+    /// Its size when found (for an archive member: the member's size).
     pub len: u64,
+    /// The member, when the log is inside a zip archive.
+    pub member: Option<Member>,
+}
+
+impl EvidenceFile {
+    /// A file on disk.
+    pub fn file(path: PathBuf, len: u64) -> EvidenceFile {
+        EvidenceFile {
+            path,
+            len,
+            member: None,
+        }
+    }
+
+    /// How outputs name it: its path, or `archive.zip!/member` inside an archive.
+    pub fn label(&self) -> PathBuf {
+        match &self.member {
+            Some(member) => archive::label(&self.path, &member.name),
+            None => self.path.clone(),
+        }
+    }
 }
 
 /// A file that is not scanned, and why.
@@ -53,6 +75,7 @@ pub struct Discovery {
 
 enum Kind {
     Evtx,
+    Zip,
     NotEvtx(String),
 }
 
@@ -69,6 +92,9 @@ fn classify(path: &Path, len: u64) -> io::Result<Kind> {
             0 => break,
             n => read += n,
         }
+    }
+    if read >= 4 && magic.starts_with(ZIP_MAGIC) {
+        return Ok(Kind::Zip);
     }
     if read < magic.len() || &magic != EVTX_MAGIC {
         return Ok(Kind::NotEvtx("no EVTX signature (ElfFile)".into()));
@@ -118,7 +144,8 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
                         "truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)"
                     ),
                 }),
-                Ok(Kind::Evtx) => found.files.push(EvidenceFile { path, len }),
+                Ok(Kind::Evtx) => found.files.push(EvidenceFile::file(path, len)),
+                Ok(Kind::Zip) => add_archive(&mut found, path),
                 Ok(Kind::NotEvtx(reason)) => found.skipped.push(Skipped { path, reason }),
                 Err(e) => found.errors.push(DiscoverError {
                     path,
@@ -127,9 +154,51 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
             }
         }
     }
-    found.files.sort_by(|a, b| a.path.cmp(&b.path));
-    found.files.dedup_by(|a, b| a.path == b.path);
+    found.files.sort_by_key(EvidenceFile::label);
+    found.files.dedup_by(|a, b| a.label() == b.label());
     found
+}
+
+/// Adds an archive's EVTX members; its other members are skipped, its damage reported.
+fn add_archive(found: &mut Discovery, path: PathBuf) {
+    let listing = match archive::list(&path) {
+        Ok(listing) => listing,
+        Err(e) => {
+            found.errors.push(DiscoverError {
+                path,
+                message: format!("cannot read the zip archive: {e}"),
+            });
+            return;
+        }
+    };
+    for (name, reason) in listing.skipped {
+        found.skipped.push(Skipped {
+            path: archive::label(&path, &name),
+            reason,
+        });
+    }
+    for (name, message) in listing.errors {
+        found.errors.push(DiscoverError {
+            path: archive::label(&path, &name),
+            message,
+        });
+    }
+    for (member, len) in listing.evtx {
+        if len < FILE_HEADER_SIZE {
+            found.errors.push(DiscoverError {
+                path: archive::label(&path, &member.name),
+                message: format!(
+                    "truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)"
+                ),
+            });
+            continue;
+        }
+        found.files.push(EvidenceFile {
+            path: path.clone(),
+            len,
+            member: Some(member),
+        });
+    }
 }
 
 #[cfg(test)]

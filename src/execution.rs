@@ -243,7 +243,7 @@ pub fn check(
         let starts: Vec<(ProcessStart, PathBuf)> = batch
             .events
             .into_iter()
-            .map(|e| (e.event, evidence.path.clone()))
+            .map(|e| (e.event, evidence.label()))
             .collect();
         (starts, 0)
     })?;

@@ -4,6 +4,7 @@
 //! with `prefilter`) → registry events (`event`) → findings (`detect`, `finding`) → outputs
 //! (`output`). `scan` runs the middle on a thread pool; `run` ties it together for `main`.
 
+pub mod archive;
 pub mod cli;
 pub mod config;
 pub mod detect;

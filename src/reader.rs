@@ -4,6 +4,7 @@
 //! registry events. Every problem becomes a `ReadError` naming the file, chunk and record;
 //! reading goes on after it.
 
+use crate::archive::Member;
 use crate::event::{LogIdentity, RecordHeader, RegistryEvent};
 use crate::prefilter::{ChunkPlan, Needle};
 use crate::rendered::Rendered;
@@ -193,6 +194,37 @@ impl<T> Reader<T> {
                     chunk: None,
                     record: None,
                     message: what,
+                });
+                batch
+            }
+        }
+    }
+
+    /// Reads chunks `chunks` of the EVTX member `member` of the zip archive `archive`, streamed
+    /// from the archive (errors name it `archive.zip!/member`).
+    pub fn read_member(
+        &self,
+        archive: &Path,
+        member: &Member,
+        chunks: Range<u64>,
+        on_chunk: &dyn Fn(u64),
+    ) -> ChunkBatch<T> {
+        let label = crate::archive::label(archive, &member.name);
+        let read = crate::archive::with_member(archive, member.index, |stream| {
+            // Skip the file header and any chunks before the range.
+            let skip = FILE_HEADER_SIZE + chunks.start.saturating_mul(CHUNK_SIZE as u64);
+            io::copy(&mut stream.take(skip), &mut io::sink())?;
+            Ok::<_, io::Error>(self.read_from(&label, stream, chunks.clone(), on_chunk))
+        });
+        match read.and_then(|batch| batch) {
+            Ok(batch) => batch,
+            Err(e) => {
+                let mut batch = ChunkBatch::default();
+                batch.errors.push(ReadError {
+                    path: label,
+                    chunk: None,
+                    record: None,
+                    message: format!("cannot read from the archive: {}", error_chain(&e)),
                 });
                 batch
             }

@@ -166,7 +166,7 @@ pub fn scan(
         files: files
             .iter()
             .map(|f| FileSummary {
-                path: f.path.clone(),
+                path: f.label(),
                 identity: None,
                 records: 0,
             })
@@ -207,9 +207,15 @@ pub fn run_units<T, U: Send>(
     let mut units = Vec::new();
     for (file, evidence) in files.iter().enumerate() {
         let slots = chunk_slots(evidence.len);
+        // An archive member is a stream: one unit reads it from start to end.
+        let per_unit = if evidence.member.is_some() {
+            slots.max(1)
+        } else {
+            CHUNKS_PER_UNIT
+        };
         let mut start = 0;
         while start < slots {
-            let end = (start + CHUNKS_PER_UNIT).min(slots);
+            let end = (start + per_unit).min(slots);
             units.push(Unit {
                 file,
                 chunks: start..end,
@@ -219,7 +225,14 @@ pub fn run_units<T, U: Send>(
     }
     let remaining: Vec<AtomicU64> = files
         .iter()
-        .map(|f| AtomicU64::new(chunk_slots(f.len).div_ceil(CHUNKS_PER_UNIT)))
+        .map(|f| {
+            let slots = chunk_slots(f.len);
+            AtomicU64::new(if f.member.is_some() {
+                slots.min(1)
+            } else {
+                slots.div_ceil(CHUNKS_PER_UNIT)
+            })
+        })
         .collect();
     let found: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
     // Files with no chunk (a bare header) are done before they start.
@@ -250,10 +263,7 @@ pub fn run_units<T, U: Send>(
 /// matcher as `scan`: the entry point for fuzzing and for tests of crafted files.
 pub fn scan_buffer(path: &Path, bytes: &[u8], options: &ScanOptions) -> Result<ScanResult, String> {
     let reader = Reader::new(options.prefilter, options.recover)?;
-    let evidence = EvidenceFile {
-        path: path.to_path_buf(),
-        len: bytes.len() as u64,
-    };
+    let evidence = EvidenceFile::file(path.to_path_buf(), bytes.len() as u64);
     let batch = reader.read_buffer(path, bytes);
     let mut findings = to_findings(&Matcher::new(), &evidence, &batch, options);
     findings.sort_by(Finding::output_order);
@@ -280,10 +290,10 @@ fn read_unit<T>(
     unit: &Unit,
     progress: &dyn Progress,
 ) -> ChunkBatch<T> {
-    let run = || {
-        reader.read_chunks(&evidence.path, unit.chunks.clone(), &|bytes| {
-            progress.chunk_done(bytes)
-        })
+    let on_chunk = |bytes| progress.chunk_done(bytes);
+    let run = || match &evidence.member {
+        Some(member) => reader.read_member(&evidence.path, member, unit.chunks.clone(), &on_chunk),
+        None => reader.read_chunks(&evidence.path, unit.chunks.clone(), &on_chunk),
     };
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| {
         let detail = panic
@@ -293,7 +303,7 @@ fn read_unit<T>(
             .unwrap_or_else(|| "unknown panic".into());
         ChunkBatch {
             errors: vec![ReadError {
-                path: evidence.path.clone(),
+                path: evidence.label(),
                 chunk: Some(unit.chunks.start),
                 record: None,
                 message: format!(
@@ -322,7 +332,7 @@ fn to_findings(
             Some(Finding::new(
                 e.event.clone(),
                 matched,
-                evidence.path.clone(),
+                evidence.label(),
                 e.chunk,
                 e.recovered,
             ))

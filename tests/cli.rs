@@ -962,3 +962,109 @@ fn security_4657_is_a_second_source() {
     assert_eq!(lines[3].action, "DeleteValue");
     assert_eq!(lines[3].severity, "low");
 }
+
+// ---- Collections as they arrive ----
+
+/// A zip collection: two hosts' Sysmon logs (one deflated, one stored), a note and a folder.
+fn collection_zip(dir: &Path) -> std::path::PathBuf {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    let path = dir.join("collection.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let deflated =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.add_directory("HOST1/C/Windows/System32/winevt/Logs/", stored)
+        .unwrap();
+    zip.start_file(
+        "HOST1/C/Windows/System32/winevt/Logs/Microsoft-Windows-Sysmon%4Operational.evtx",
+        deflated,
+    )
+    .unwrap();
+    zip.write_all(&fs::read(testdata().join("actions.evtx")).unwrap())
+        .unwrap();
+    zip.start_file("HOST1/notes.txt", deflated).unwrap();
+    zip.write_all(b"collected by the IR team").unwrap();
+    zip.start_file("HOST2/Sysmon.evtx", stored).unwrap();
+    zip.write_all(&fs::read(testdata().join("multi_chunk.evtx")).unwrap())
+        .unwrap();
+    zip.finish().unwrap();
+    path
+}
+
+#[test]
+fn zip_collections_are_scanned_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = collection_zip(dir.path());
+    for flags in [&["-v"][..], &["-v", "--no-prefilter"][..]] {
+        let (lines, out) = scan_ndjson(&[&zip], flags);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 0, "{err}");
+        assert_eq!(lines.len(), 13, "{flags:?}");
+        let member = format!(
+            "{}!/HOST1/C/Windows/System32/winevt/Logs/Microsoft-Windows-Sysmon%4Operational.evtx",
+            zip.display()
+        );
+        assert_eq!(lines.iter().filter(|l| l.source_path == member).count(), 10);
+        let (direct, _) = scan_ndjson(&[&testdata().join("multi_chunk.evtx")], &[]);
+        let in_zip: Vec<(u64, u64)> = lines
+            .iter()
+            .filter(|l| l.source_path.ends_with("!/HOST2/Sysmon.evtx"))
+            .map(|l| (l.record_id, l.chunk))
+            .collect();
+        assert_eq!(
+            in_zip,
+            direct
+                .iter()
+                .map(|l| (l.record_id, l.chunk))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            err.contains("collection.zip!/HOST1/notes.txt: no EVTX signature"),
+            "{err}"
+        );
+        assert!(err.contains("files:    2 scanned"), "{err}");
+    }
+    // Nothing was extracted next to the evidence.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn corrupt_and_encrypted_archives_are_per_file_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = collection_zip(dir.path());
+    let mut bytes = fs::read(&zip).unwrap();
+    fs::write(dir.path().join("truncated.zip"), &bytes[..bytes.len() / 2]).unwrap();
+    // Set the "encrypted" flag of every member, in the local and the central headers.
+    for signature in [&b"PK\x03\x04"[..], b"PK\x01\x02"] {
+        let flag_at = if signature[2] == 3 { 6 } else { 8 };
+        let starts: Vec<usize> = bytes
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| *w == signature)
+            .map(|(i, _)| i)
+            .collect();
+        for at in starts {
+            bytes[at + flag_at] |= 1;
+        }
+    }
+    fs::write(dir.path().join("encrypted.zip"), &bytes).unwrap();
+    fs::remove_file(&zip).unwrap();
+    fs::copy(
+        testdata().join("actions.evtx"),
+        dir.path().join("plain.evtx"),
+    )
+    .unwrap();
+    let (lines, out) = scan_ndjson(&[dir.path()], &[]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert_eq!(lines.len(), 10, "the plain log is still scanned");
+    assert!(
+        err.contains("truncated.zip: cannot read the zip archive"),
+        "{err}"
+    );
+    assert!(
+        err.contains("encrypted.zip!/HOST2/Sysmon.evtx: encrypted member"),
+        "{err}"
+    );
+}
