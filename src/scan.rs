@@ -376,10 +376,7 @@ mod tests {
         let bytes = write_to_vec(&[event]);
         let path = dir.join(name);
         std::fs::write(&path, &bytes).unwrap();
-        EvidenceFile {
-            path,
-            len: bytes.len() as u64,
-        }
+        EvidenceFile::file(path, bytes.len() as u64)
     }
 
     #[test]
