@@ -328,3 +328,30 @@ fn sigma_export_is_valid_and_in_step_with_the_catalog() {
         }
     }
 }
+
+#[test]
+fn the_velociraptor_artifact_parses_and_runs_real_flags() {
+    let path = support::root().join("docs/velociraptor/Custom.Windows.EventLogs.WmiHunt.yaml");
+    let doc: serde_norway::Value =
+        serde_norway::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(doc["type"].as_str(), Some("CLIENT"));
+    assert_eq!(doc["tools"][0]["name"].as_str(), Some("wmihunt"));
+    let query = doc["sources"][0]["query"].as_str().unwrap();
+    // Every flag the artifact passes is one wmihunt accepts.
+    let help = String::from_utf8(wmihunt(["scan", "--help"]).stdout).unwrap();
+    for flag in [
+        "--format",
+        "--no-progress",
+        "-q",
+        "-o",
+        "--from",
+        "--no-execution-check",
+    ] {
+        assert!(
+            query.contains(&format!("\"{flag}\"")),
+            "{flag} not in the query"
+        );
+        assert!(help.contains(flag), "{flag} is not a wmihunt flag");
+    }
+    assert!(query.contains("parse_jsonl"));
+}
