@@ -10,7 +10,7 @@ use crate::finding::Finding;
 use crate::prefilter::Needle;
 use crate::reader::Reader;
 use crate::rendered::Rendered;
-use crate::scan::{run_units, Progress};
+use crate::scan::{run_units, FileSummary, Silent};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -213,14 +213,27 @@ pub struct CheckStats {
 
 /// Fills `execution` for every finding with a payload: the first process creation on the
 /// same host, at or after the write, whose image is the payload's program (and whose command
-/// line names its argument). Reads `files` again, rendering only records that name a payload.
+/// line names its argument). Reads again only the Sysmon and Security logs (process creations
+/// are nowhere else) of the hosts with findings, and files whose host and log are unknown
+/// (`summaries[i]` describes `files[i]`), rendering only records that name a payload.
 pub fn check(
     files: &[EvidenceFile],
+    summaries: &[FileSummary],
     findings: &mut [Finding],
     threads: usize,
     recover: bool,
-    progress: &dyn Progress,
 ) -> Result<CheckStats, String> {
+    let hosts: Vec<&str> = findings.iter().map(|f| f.event.host.as_str()).collect();
+    let files: Vec<EvidenceFile> = files
+        .iter()
+        .zip(summaries)
+        .filter(|(_, summary)| {
+            summary.identity.as_ref().is_none_or(|id| {
+                id.records_processes() && hosts.iter().any(|h| h.eq_ignore_ascii_case(&id.host))
+            })
+        })
+        .map(|(file, _)| file.clone())
+        .collect();
     let words: BTreeSet<String> = findings
         .iter()
         .filter_map(|f| f.payload.as_ref())
@@ -239,7 +252,7 @@ pub fn check(
         recover,
         ProcessStart::from_rendered,
     );
-    let units = run_units(files, threads, &reader, progress, |_, evidence, batch| {
+    let units = run_units(&files, threads, &reader, &Silent, |_, evidence, batch| {
         let starts: Vec<(ProcessStart, PathBuf)> = batch
             .events
             .into_iter()

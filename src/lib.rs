@@ -97,42 +97,19 @@ fn scan_command(config: &ScanConfig) -> Exit {
         result.findings = finding::dedup(std::mem::take(&mut result.findings));
     }
     let scan_elapsed = started.elapsed();
-    let check = if config.execution_check {
+    let check = config.execution_check.then(|| {
         let check_started = Instant::now();
-        // A payload can only have run on the host it was planted on, and process creations
-        // are only in Sysmon and Security logs.
-        let hosts: Vec<&str> = result
-            .findings
-            .iter()
-            .map(|f| f.event.host.as_str())
-            .collect();
-        let same_hosts: Vec<discover::EvidenceFile> = discovery
-            .files
-            .iter()
-            .zip(&result.files)
-            .filter(|(_, summary)| {
-                summary.identity.as_ref().is_none_or(|id| {
-                    id.records_processes() && hosts.iter().any(|h| h.eq_ignore_ascii_case(&id.host))
-                })
-            })
-            .map(|(file, _)| file.clone())
-            .collect();
-        match execution::check(
-            &same_hosts,
+        let checked = execution::check(
+            &discovery.files,
+            &result.files,
             &mut result.findings,
             config.scan.threads,
             config.scan.recover,
-            &scan::Silent,
-        ) {
-            Ok(stats) => Some((stats, check_started.elapsed())),
-            Err(message) => {
-                eprintln!("wmihunt: error: execution check failed: {message}");
-                None
-            }
-        }
-    } else {
-        None
-    };
+        );
+        checked
+            .map(|stats| (stats, check_started.elapsed()))
+            .map_err(|message| eprintln!("wmihunt: error: execution check failed: {message}"))
+    });
     finding::sort(&mut result.findings, config.sort);
 
     let options = output::OutputOptions {
@@ -160,7 +137,7 @@ fn scan_command(config: &ScanConfig) -> Exit {
             scan_elapsed,
             config.verbose,
         );
-        if let Some((stats, elapsed)) = &check {
+        if let Some(Ok((stats, elapsed))) = &check {
             let _ = output::summary::write_execution_check(&mut err, stats, *elapsed);
         }
     }
