@@ -195,6 +195,36 @@ impl RegistryEvent {
     }
 }
 
+#[cfg(test)]
+impl RegistryEvent {
+    /// A Sysmon registry event for unit tests, with only what matching looks at.
+    pub(crate) fn sample(
+        event_id: u16,
+        event_type: &str,
+        image: &str,
+        target: &str,
+    ) -> RegistryEvent {
+        RegistryEvent {
+            timestamp: Timestamp::UNIX_EPOCH,
+            host: "h".into(),
+            channel: "c".into(),
+            provider: SYSMON_PROVIDER.into(),
+            event_id,
+            record_id: 1,
+            event_type: event_type.into(),
+            image: image.into(),
+            process_id: None,
+            process_guid: None,
+            user: None,
+            logon_id: None,
+            rule_name: None,
+            target_object: target.into(),
+            details: None,
+            new_name: None,
+        }
+    }
+}
+
 /// A process id as Windows writes it: decimal, or hex with `0x` (Security events).
 fn parse_id(text: &str) -> Option<u64> {
     let text = text.trim();

@@ -188,26 +188,11 @@ pub fn score(risk_score: u8, indicators: &[Indicator]) -> u8 {
 mod tests {
     use super::*;
     use crate::detect::Matcher;
-    use jiff::Timestamp;
 
     fn names(target: &str, data: &str, image: &str) -> Vec<&'static str> {
         let event = RegistryEvent {
-            timestamp: Timestamp::UNIX_EPOCH,
-            host: "h".into(),
-            channel: "c".into(),
-            provider: "Microsoft-Windows-Sysmon".into(),
-            event_id: 13,
-            record_id: 1,
-            event_type: "SetValue".into(),
-            image: image.into(),
-            process_id: None,
-            process_guid: None,
-            user: None,
-            logon_id: None,
-            rule_name: None,
-            target_object: target.into(),
             details: Some(data.into()),
-            new_name: None,
+            ..RegistryEvent::sample(13, "SetValue", image, target)
         };
         let matched = Matcher::new().check(&event).expect("a finding");
         indicators(&event, &matched)

@@ -259,27 +259,9 @@ fn key_matches(parts: &[Part], path: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiff::Timestamp;
 
     fn event(eid: u16, event_type: &str, image: &str, target: &str) -> RegistryEvent {
-        RegistryEvent {
-            timestamp: Timestamp::UNIX_EPOCH,
-            host: "h".into(),
-            channel: "c".into(),
-            provider: "Microsoft-Windows-Sysmon".into(),
-            event_id: eid,
-            record_id: 1,
-            event_type: event_type.into(),
-            image: image.into(),
-            process_id: None,
-            process_guid: None,
-            user: None,
-            logon_id: None,
-            rule_name: None,
-            target_object: target.into(),
-            details: None,
-            new_name: None,
-        }
+        RegistryEvent::sample(eid, event_type, image, target)
     }
 
     const WMI: &str = "C:\\Windows\\system32\\wbem\\wmiprvse.exe";
