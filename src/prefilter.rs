@@ -240,6 +240,7 @@ fn walk(chunk: &[u8]) -> Option<Walk> {
             chunk,
             definitions: &mut definitions,
             locals: &mut walk.local_values,
+            depth: 0,
         };
         if record.stream(pos + 24..end - 4) {
             walk.record_starts.push(pos);
@@ -255,17 +256,26 @@ struct RecordWalk<'a> {
     chunk: &'a [u8],
     definitions: &'a mut Vec<usize>,
     locals: &'a mut Vec<Range<usize>>,
+    /// How many nested BinXML values the walk is inside.
+    depth: usize,
 }
+
+/// Nested BinXML values deeper than this leave their record unproven (rendered), so that a
+/// crafted record cannot run the walk's recursion out of stack.
+const MAX_NESTING: usize = 16;
 
 impl RecordWalk<'_> {
     /// Walks a BinXML stream (a record's, or a nested value's); whether it is proven. An
     /// unproven stream's bytes all count as its record's own.
     fn stream(&mut self, span: Range<usize>) -> bool {
         let mark = self.locals.len();
-        let proven = self.instance(span.clone()).is_some_and(|end| {
-            // Anything after the instance but the end-of-stream token is rendered too.
-            end == span.end || self.chunk.get(end) == Some(&0x00)
-        });
+        self.depth += 1;
+        let proven = self.depth <= MAX_NESTING
+            && self.instance(span.clone()).is_some_and(|end| {
+                // Anything after the instance but the end-of-stream token is rendered too.
+                end == span.end || self.chunk.get(end) == Some(&0x00)
+            });
+        self.depth -= 1;
         if !proven {
             self.locals.truncate(mark);
             self.locals.push(span);
