@@ -150,6 +150,26 @@ impl ChunkPlan {
         }
     }
 
+    /// Empties every record this plan does not want rendered (it writes the end-of-stream
+    /// token over the start of its BinXML), so the `evtx` crate does not even build it: in
+    /// a chunk with a few matching records that is most of the parsing. Template definitions
+    /// inside them stay where they are, for the records that refer to them.
+    pub fn blank_unwanted(&self, chunk: &mut [u8]) {
+        let ChunkPlan::Matching { record_starts, .. } = self else {
+            return;
+        };
+        for &start in record_starts {
+            let Some(size) = u32_at(chunk, start + 4) else {
+                continue;
+            };
+            if !self.wants(start..start + size) {
+                if let Some(first) = chunk.get_mut(start + 24) {
+                    *first = 0x00;
+                }
+            }
+        }
+    }
+
     /// Whether the record spanning `record` (chunk offsets, header included) must be rendered.
     pub fn wants(&self, record: Range<usize>) -> bool {
         match self {

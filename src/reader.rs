@@ -329,6 +329,7 @@ impl<T> Reader<T> {
             None => ChunkPlan::All,
         });
         let skipped = plan == ChunkPlan::Skip;
+        plan.blank_unwanted(&mut buf);
         if skipped {
             batch.chunks_skipped += 1;
             match EvtxChunkHeader::from_bytes(&buf) {
