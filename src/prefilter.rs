@@ -13,7 +13,6 @@
 //!    record of the chunk is rendered.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use memchr::memmem;
 use std::ops::Range;
 
 /// The text every WmiPrvSE-written event carries in its `Image` field.
@@ -37,9 +36,10 @@ pub struct Needle {
 
 #[derive(Debug, Clone)]
 enum Searcher {
-    /// One word: two `memmem` finders, which pick rare bytes to skip with SIMD.
-    One(Box<[memmem::Finder<'static>; 2]>),
-    /// Several words: Aho-Corasick, which uses the Teddy SIMD searcher for small sets.
+    /// One word, found with any number of NUL bytes between its letters (see `Spaced`).
+    One(Spaced),
+    /// Several words: Aho-Corasick over a lower-cased copy, which keeps its Teddy SIMD
+    /// searcher (ASCII case-insensitive matching of many patterns would lose it).
     Many(AhoCorasick),
 }
 
@@ -52,67 +52,95 @@ impl Needle {
     /// A needle for any of `words` (ASCII case-insensitive), each as UTF-16LE and as single
     /// bytes. Building only fails for absurd sizes; the error is passed on, not assumed away.
     pub fn new(words: &[&str]) -> Result<Needle, String> {
-        let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
-        for word in words {
-            let word = word.to_ascii_lowercase();
-            patterns.push(word.encode_utf16().flat_map(u16::to_le_bytes).collect());
-            patterns.push(word.into_bytes());
-        }
-        let searcher = match patterns.as_slice() {
-            [utf16, ansi] => {
-                let builder = memmem::FinderBuilder::new();
-                let finder = |word| {
-                    builder
-                        .build_forward_with_ranker(EventLogRank, word)
-                        .into_owned()
-                };
-                Searcher::One(Box::new([finder(utf16), finder(ansi)]))
+        let searcher = match words {
+            [word] => Searcher::One(Spaced::new(word)),
+            _ => {
+                let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
+                for word in words {
+                    let word = word.to_ascii_lowercase();
+                    patterns.push(word.encode_utf16().flat_map(u16::to_le_bytes).collect());
+                    patterns.push(word.into_bytes());
+                }
+                Searcher::Many(
+                    AhoCorasickBuilder::new()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .build(&patterns)
+                        .map_err(|e| format!("cannot build the pre-filter: {e}"))?,
+                )
             }
-            _ => Searcher::Many(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&patterns)
-                    .map_err(|e| format!("cannot build the pre-filter: {e}"))?,
-            ),
         };
         Ok(Needle { searcher })
     }
 
     /// Byte ranges of every occurrence in `data`, ASCII case-insensitively, sorted.
     pub fn occurrences(&self, data: &[u8]) -> Vec<Range<usize>> {
-        let lower = data.to_ascii_lowercase();
         match &self.searcher {
-            Searcher::One(finders) => {
-                let mut found: Vec<Range<usize>> = finders
-                    .iter()
-                    .flat_map(|f| f.find_iter(&lower).map(move |at| at..at + f.needle().len()))
-                    .collect();
-                found.sort_by_key(|r| r.start);
-                found
+            Searcher::One(spaced) => spaced.find_all(data),
+            Searcher::Many(ac) => {
+                let lower = data.to_ascii_lowercase();
+                ac.find_iter(&lower).map(|m| m.range()).collect()
             }
-            Searcher::Many(ac) => ac.find_iter(&lower).map(|m| m.range()).collect(),
         }
     }
 }
 
-/// Byte frequencies as they are in event logs, for `memmem` to pick the rarest bytes of a
-/// needle to scan for: NUL is the most common byte of UTF-16 text (memchr's default table,
-/// made for UTF-8 text, thinks it rare), then lower-case letters by English frequency.
-#[derive(Debug, Clone, Copy)]
-struct EventLogRank;
+/// A word found ASCII case-insensitively with any number of NUL bytes between its letters.
+/// That one rule covers UTF-16LE text (one NUL after each ASCII letter), single-byte (ANSI)
+/// text, and text that the `evtx` crate renders whole although NULs stand inside it: it
+/// drops NUL characters, so adjacent values split by a terminator, or an ANSI value with a
+/// NUL inside, still render the word. It scans (SIMD `memchr2`) for the word's rarest
+/// letter and checks outwards from there.
+#[derive(Debug, Clone)]
+struct Spaced {
+    /// The word, lower-case.
+    word: Vec<u8>,
+    /// Index of its rarest letter in event logs, the one scanned for.
+    anchor: usize,
+}
 
-impl memchr::arch::all::packedpair::HeuristicFrequencyRank for EventLogRank {
-    fn rank(&self, byte: u8) -> u8 {
-        const LETTERS: &[u8] = b"zqxjkvbpygfwmucldrhsnioate";
-        match byte {
-            0 => 255,
-            b'.' | b'\\' | b' ' => 200,
-            b'a'..=b'z' => {
-                let at = LETTERS.iter().position(|&l| l == byte).unwrap_or(0);
-                120 + u8::try_from(at * 4).unwrap_or(100)
+impl Spaced {
+    fn new(word: &str) -> Spaced {
+        let word = word.to_ascii_lowercase().into_bytes();
+        // Rarer letters first; NUL-like and common punctuation last.
+        const BY_RARITY: &[u8] = b"zqxjkvbpygfwmucldrhsnioate";
+        let rank = |b: &u8| {
+            BY_RARITY
+                .iter()
+                .position(|r| r == b)
+                .unwrap_or(BY_RARITY.len())
+        };
+        let anchor = word
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, b)| rank(b))
+            .map_or(0, |(i, _)| i);
+        Spaced { word, anchor }
+    }
+
+    /// Where the word is, each occurrence from its first letter to its last.
+    fn find_all(&self, data: &[u8]) -> Vec<Range<usize>> {
+        let Some(&anchor) = self.word.get(self.anchor) else {
+            return Vec::new();
+        };
+        let (before, after) = self.word.split_at(self.anchor);
+        let mut found: Vec<Range<usize>> = Vec::new();
+        for at in memchr::memchr2_iter(anchor, anchor.to_ascii_uppercase(), data) {
+            if found.last().is_some_and(|last| at < last.end) {
+                continue;
             }
-            _ => 100,
+            let start = before.iter().rev().try_fold(at, |pos, &want| {
+                let prev = data.get(..pos)?.iter().rposition(|&b| b != 0)?;
+                (data.get(prev)?.to_ascii_lowercase() == want).then_some(prev)
+            });
+            let end = after.iter().skip(1).try_fold(at, |pos, &want| {
+                let next = pos + 1 + data.get(pos + 1..)?.iter().position(|&b| b != 0)?;
+                (data.get(next)?.to_ascii_lowercase() == want).then_some(next)
+            });
+            if let (Some(start), Some(end)) = (start, end) {
+                found.push(start..end + 1);
+            }
         }
+        found
     }
 }
 
@@ -385,12 +413,29 @@ mod tests {
             .encode_utf16()
             .flat_map(u16::to_le_bytes)
             .collect();
-        assert_eq!(needle.occurrences(&utf16), vec![4..28]);
+        assert_eq!(needle.occurrences(&utf16), vec![4..27]);
         assert_eq!(needle.occurrences(b"..WMIPRVSE.exe.."), vec![2..14]);
         assert!(needle.occurrences(b"wmiprvse.ex").is_empty());
         assert!(needle
             .occurrences(b"w\0m\0i\0p\0r\0v\0s\0e\0.\0e\0x\0")
             .is_empty());
+        assert!(needle.occurrences(b"wmiprv-se.exe").is_empty());
+    }
+
+    #[test]
+    fn nuls_inside_the_word_do_not_hide_it() {
+        // The evtx crate drops NUL characters when it renders text, so these all render as
+        // the word: a NUL inside an ANSI value, and a UTF-16 value ended by its terminator
+        // right before the next value.
+        let needle = Needle::wmiprvse().unwrap();
+        assert_eq!(needle.occurrences(b"C:\\WmiPrv\0SE.exe\0"), vec![3..16]);
+        let split: Vec<u8> = "WmiPr\0"
+            .encode_utf16()
+            .chain("vSE.exe".encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(needle.occurrences(&split), vec![0..25]);
+        assert_eq!(needle.occurrences(b"vvvv wmiprvse.exe vvvv"), vec![5..17]);
     }
 
     #[test]
