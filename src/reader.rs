@@ -371,6 +371,11 @@ impl<T> Reader<T> {
         data.number = Some(index);
         if !skipped {
             batch.chunks_parsed += 1;
+            if !self.recover {
+                if let Some(problem) = free_space_before_records(&data.header) {
+                    batch.errors.push(error(None, problem));
+                }
+            }
         }
         let mut chunk = match data.parse(Arc::clone(&self.settings)) {
             Ok(chunk) => chunk,
@@ -469,10 +474,31 @@ fn as_cleared_chunk(chunk: &mut [u8]) {
     put(128, &[0; CHUNK_HEADER_SIZE - 128]); // string and template tables: names are inline
 }
 
+/// A header whose free space starts before the first record says the chunk holds no live
+/// record, so the `evtx` crate reads none; records there are only carved with `--recover`.
+fn free_space_before_records(header: &EvtxChunkHeader) -> Option<String> {
+    let free = header.free_space_offset;
+    (free < CHUNK_HEADER_SIZE as u32
+        && header.last_event_record_id >= header.first_event_record_id
+        && header.last_event_record_id > 0)
+        .then(|| {
+            format!(
+                "the header's free space offset ({free}) is before the first record: its records \
+             are not read (--recover carves them)"
+            )
+        })
+}
+
 /// Walks the record headers of a chunk that is not parsed (the pre-filter skipped it), the way
 /// the `evtx` crate walks them, so that damage there is still reported.
 fn check_record_headers(chunk: &[u8], header: &EvtxChunkHeader) -> Result<(), String> {
     const RECORD_MAGIC: &[u8; 4] = b"\x2a\x2a\x00\x00";
+    if let Some(problem) = free_space_before_records(header) {
+        // Only worth saying when records are there to be missed.
+        if chunk.get(CHUNK_HEADER_SIZE..CHUNK_HEADER_SIZE + 4) == Some(RECORD_MAGIC.as_slice()) {
+            return Err(problem);
+        }
+    }
     let live_end = usize::try_from(header.free_space_offset)
         .unwrap_or(usize::MAX)
         .min(chunk.len());
@@ -626,6 +652,35 @@ mod tests {
         chunk[second..second + 4].copy_from_slice(b"XXXX");
         let problem = check_record_headers(&chunk, &header).unwrap_err();
         assert!(problem.contains("damaged (bad magic)"), "{problem}");
+    }
+
+    #[test]
+    fn a_free_space_offset_before_the_records_is_reported() {
+        // A chunk the pre-filter skips (reg.exe) and one it parses (WmiPrvSE.exe).
+        for image in [
+            "C:\\x\\reg.exe",
+            "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+        ] {
+            let (_dir, path, mut bytes) = file(&[sysmon(image, 1), sysmon(image, 2)]);
+            bytes[4096 + 48..4096 + 52].copy_from_slice(&0u32.to_le_bytes());
+            std::fs::write(&path, &bytes).unwrap();
+            let batch = Reader::new(true, false)
+                .unwrap()
+                .read_chunks(&path, 0..1, &|_| {});
+            assert_eq!(batch.errors.len(), 1, "{image}: {:?}", batch.errors);
+            assert!(batch.errors[0]
+                .message
+                .contains("free space offset (0) is before the first record"));
+            if image.contains("WmiPrvSE") {
+                // --recover carves them instead, silently.
+                let carved = Reader::new(true, true)
+                    .unwrap()
+                    .read_chunks(&path, 0..1, &|_| {});
+                assert!(carved.errors.is_empty(), "{:?}", carved.errors);
+                assert_eq!(carved.events.len(), 2);
+                assert!(carved.events.iter().all(|e| e.recovered));
+            }
+        }
     }
 
     #[test]
