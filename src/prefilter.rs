@@ -56,10 +56,15 @@ impl Needle {
             [word] => Searcher::One(Spaced::new(word)),
             _ => {
                 let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
-                for word in words {
+                for word in words.iter().filter(|w| !w.is_empty()) {
+                    // Every occurrence of a word holds its tail from its rarest letter on, and
+                    // rare first bytes keep the automaton's start-byte scan fast.
                     let word = word.to_ascii_lowercase();
-                    patterns.push(word.encode_utf16().flat_map(u16::to_le_bytes).collect());
-                    patterns.push(word.into_bytes());
+                    let keep = word.len().min(MIN_TAIL);
+                    let head = word.get(..=word.len() - keep).unwrap_or_default();
+                    let tail = word.get(rarest_letter(head.as_bytes())..).unwrap_or(&word);
+                    patterns.push(tail.encode_utf16().flat_map(u16::to_le_bytes).collect());
+                    patterns.push(tail.as_bytes().to_vec());
                 }
                 Searcher::Many(
                     AhoCorasickBuilder::new()
@@ -84,6 +89,25 @@ impl Needle {
     }
 }
 
+/// Shortest tail of a payload word searched for: shorter ones (`.exe`) are everywhere.
+const MIN_TAIL: usize = 7;
+
+/// Index of the rarest letter of a lower-case word in event-log text (English letter
+/// frequency; anything else counts as common).
+fn rarest_letter(word: &[u8]) -> usize {
+    const BY_RARITY: &[u8] = b"zqxjkvbpygfwmucldrhsnioate";
+    let rank = |b: &u8| {
+        BY_RARITY
+            .iter()
+            .position(|r| r == b)
+            .unwrap_or(BY_RARITY.len())
+    };
+    word.iter()
+        .enumerate()
+        .min_by_key(|(_, b)| rank(b))
+        .map_or(0, |(i, _)| i)
+}
+
 /// A word found ASCII case-insensitively with any number of NUL bytes between its letters.
 /// That one rule covers UTF-16LE text (one NUL after each ASCII letter), single-byte (ANSI)
 /// text, and text that the `evtx` crate renders whole although NULs stand inside it: it
@@ -101,19 +125,7 @@ struct Spaced {
 impl Spaced {
     fn new(word: &str) -> Spaced {
         let word = word.to_ascii_lowercase().into_bytes();
-        // Rarer letters first; NUL-like and common punctuation last.
-        const BY_RARITY: &[u8] = b"zqxjkvbpygfwmucldrhsnioate";
-        let rank = |b: &u8| {
-            BY_RARITY
-                .iter()
-                .position(|r| r == b)
-                .unwrap_or(BY_RARITY.len())
-        };
-        let anchor = word
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, b)| rank(b))
-            .map_or(0, |(i, _)| i);
+        let anchor = rarest_letter(&word);
         Spaced { word, anchor }
     }
 
