@@ -4,6 +4,7 @@
 //! reported and the walk goes on.
 
 use crate::archive::{self, Member, ZIP_MAGIC};
+use crate::reader::FILE_HEADER_SIZE;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -11,8 +12,6 @@ use walkdir::WalkDir;
 
 /// The first 8 bytes of every EVTX file.
 pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
-/// Size of the EVTX file header.
-const FILE_HEADER_SIZE: u64 = 4096;
 
 /// An EVTX file to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! hold one are rendered (the same pre-filter, with other words).
 
 use crate::discover::EvidenceFile;
-use crate::event::{event_record_id, event_time, RecordHeader};
+use crate::event::{event_record_id, event_time, RecordHeader, SECURITY_PROVIDER, SYSMON_PROVIDER};
 use crate::finding::Finding;
 use crate::prefilter::Needle;
 use crate::reader::Reader;
@@ -110,6 +110,9 @@ fn first_path(text: &str) -> Option<(&str, &str)> {
 pub fn payload(data: &str) -> Option<Payload> {
     let (first, rest) = first_path(data)?;
     let mut program = file_name(first).to_ascii_lowercase();
+    if program.is_empty() {
+        return None;
+    }
     if !program.contains('.') {
         program.push_str(".exe");
     }
@@ -161,10 +164,8 @@ impl ProcessStart {
         let provider = event.provider.as_deref()?;
         let event_id = event.event_id()?;
         let image = match (provider, event_id) {
-            (p, 1) if p.eq_ignore_ascii_case("Microsoft-Windows-Sysmon") => &event.data.image,
-            (p, 4688) if p.eq_ignore_ascii_case("Microsoft-Windows-Security-Auditing") => {
-                &event.data.new_process_name
-            }
+            (p, 1) if p.eq_ignore_ascii_case(SYSMON_PROVIDER) => &event.data.image,
+            (p, 4688) if p.eq_ignore_ascii_case(SECURITY_PROVIDER) => &event.data.new_process_name,
             _ => return None,
         };
         Some(ProcessStart {
@@ -337,6 +338,8 @@ mod tests {
             p("rundll32.exe", Some("b.dll"))
         );
         assert_eq!(payload("   "), None);
+        assert_eq!(payload("\"\" -x"), None);
+        assert_eq!(payload("\"C:\\dir\\\""), None);
         assert_eq!(payload(""), None);
     }
 

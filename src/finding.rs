@@ -74,20 +74,19 @@ impl Finding {
         triage::score(self.severity().risk_score(), &self.indicators)
     }
 
-    /// The documented output order: by time, then file, then record id.
+    /// The documented output order: by time, then file, then record id (a live record before
+    /// a carved copy of it, so deduplication keeps the live one).
     pub fn output_order(&self, other: &Finding) -> Ordering {
-        (
-            self.event.timestamp,
-            &self.source,
-            self.event.record_id,
-            self.chunk,
-        )
-            .cmp(&(
-                other.event.timestamp,
-                &other.source,
-                other.event.record_id,
-                other.chunk,
-            ))
+        fn key(f: &Finding) -> (jiff::Timestamp, &std::path::Path, u64, bool, u64) {
+            (
+                f.event.timestamp,
+                &f.source,
+                f.event.record_id,
+                f.recovered,
+                f.chunk,
+            )
+        }
+        key(self).cmp(&key(other))
     }
 
     /// What makes two findings the same event seen in two copies of a log.

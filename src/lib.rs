@@ -82,7 +82,11 @@ fn scan_command(config: &ScanConfig) -> Exit {
     };
 
     let discovery = discover::discover(&config.paths);
-    let total_bytes = discovery.files.iter().map(|f| f.len).sum();
+    // Archive members declare their own sizes, which a crafted zip can make absurd.
+    let total_bytes = discovery
+        .files
+        .iter()
+        .fold(0u64, |sum, f| sum.saturating_add(f.len));
     let bar = progress::Bar::new(config.progress, total_bytes, discovery.files.len() as u64);
     let mut result = match scan::scan(&discovery.files, &config.scan, &bar) {
         Ok(result) => result,
@@ -153,6 +157,7 @@ fn scan_command(config: &ScanConfig) -> Exit {
         );
         return Exit::Failure;
     }
-    let problems = discovery.errors.len() + result.errors.len();
+    let check_failed = matches!(check, Some(Err(())));
+    let problems = discovery.errors.len() + result.errors.len() + usize::from(check_failed);
     Exit::for_scan(result.findings.len(), problems, config.fail_on_findings)
 }

@@ -12,23 +12,18 @@
 //!    occurrence sits in a template definition (which several records may render), every
 //!    record of the chunk is rendered.
 
+use crate::reader::{CHUNK_HEADER_SIZE, RECORD_MAGIC};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::ops::Range;
 
 /// The text every WmiPrvSE-written event carries in its `Image` field.
 const NEEDLE: &str = "wmiprvse.exe";
-
-/// Record magic, `**\0\0`.
-const RECORD_MAGIC: [u8; 4] = [0x2a, 0x2a, 0x00, 0x00];
 /// Record header (24) plus the trailing size copy (4).
 const RECORD_OVERHEAD: usize = 28;
 /// Value type of a nested BinXML fragment.
 const BINXML_VALUE: u8 = 0x21;
-/// Where records start in a chunk.
-const CHUNK_HEADER_SIZE: usize = 512;
 
-/// ASCII case-insensitive searcher for words in both encodings, run over a lower-cased copy
-/// of the data.
+/// ASCII case-insensitive searcher for words in both encodings.
 #[derive(Debug, Clone)]
 pub struct Needle {
     searcher: Searcher,
@@ -53,7 +48,7 @@ impl Needle {
     /// bytes. Building only fails for absurd sizes; the error is passed on, not assumed away.
     pub fn new(words: &[&str]) -> Result<Needle, String> {
         let searcher = match words {
-            [word] => Searcher::One(Spaced::new(word)),
+            [word] if word.is_ascii() => Searcher::One(Spaced::new(word)),
             _ => {
                 let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
                 for word in words.iter().filter(|w| !w.is_empty()) {
@@ -95,7 +90,9 @@ const MIN_TAIL: usize = 7;
 /// Index of the rarest letter of a lower-case word in event-log text (English letter
 /// frequency; anything else counts as common).
 fn rarest_letter(word: &[u8]) -> usize {
-    const BY_RARITY: &[u8] = b"zqxjkvbpygfwmucldrhsnioate";
+    // English letter frequency, with `x` moved among the common letters: every `.exe` in
+    // an event log has one.
+    const BY_RARITY: &[u8] = b"zqjkvbpygfwmuxcldrhsnioate";
     let rank = |b: &u8| {
         BY_RARITY
             .iter()
@@ -171,6 +168,9 @@ pub enum ChunkPlan {
         occurrences: Vec<Range<usize>>,
         /// Starts of the records the walk proved, sorted.
         record_starts: Vec<usize>,
+        /// Every live record was proven, so blanking the unwanted ones can change nothing
+        /// another record reads (see `blank_unwanted`).
+        blank_safe: bool,
     },
 }
 
@@ -184,6 +184,7 @@ impl ChunkPlan {
         match walk(chunk) {
             Some(walk) if walk.covers(&occurrences) => ChunkPlan::Matching {
                 occurrences,
+                blank_safe: walk.complete,
                 record_starts: walk.record_starts,
             },
             _ => ChunkPlan::All,
@@ -195,7 +196,13 @@ impl ChunkPlan {
     /// a chunk with a few matching records that is most of the parsing. Template definitions
     /// inside them stay where they are, for the records that refer to them.
     pub fn blank_unwanted(&self, chunk: &mut [u8]) {
-        let ChunkPlan::Matching { record_starts, .. } = self else {
+        let ChunkPlan::Matching {
+            record_starts,
+            blank_safe: true,
+            ..
+        } = self
+        else {
+            // A record the walk did not prove could read the bytes that blanking changes.
             return;
         };
         for &start in record_starts {
@@ -218,6 +225,7 @@ impl ChunkPlan {
             ChunkPlan::Matching {
                 occurrences,
                 record_starts,
+                ..
             } => {
                 record_starts.binary_search(&record.start).is_err()
                     || occurrences
@@ -233,6 +241,8 @@ struct Walk {
     /// Starts of the records proven to render only from their own values and from
     /// definitions the walk located, sorted.
     record_starts: Vec<usize>,
+    /// The walk reached the free space and proved every record on the way.
+    complete: bool,
     /// Byte ranges of every walked record, sorted.
     records: Vec<Range<usize>>,
     /// Byte ranges inside walked records that only their own record renders (substitution
@@ -280,20 +290,23 @@ fn walk(chunk: &[u8]) -> Option<Walk> {
     let free = u32_at(chunk, 48)?.min(chunk.len());
     let mut walk = Walk {
         record_starts: Vec::new(),
+        complete: true,
         records: Vec::new(),
         local_values: Vec::new(),
     };
     let mut definitions: Vec<usize> = Vec::new();
     let mut pos = CHUNK_HEADER_SIZE;
     while pos.checked_add(RECORD_OVERHEAD)? <= free {
-        if chunk.get(pos..pos + 4)? != RECORD_MAGIC {
+        if chunk.get(pos..pos + 4)? != RECORD_MAGIC.as_slice() {
             // Past the last readable record. Whatever the crate still finds later starts at
             // an offset the walk did not prove, so `ChunkPlan::wants` renders it.
+            walk.complete = false;
             break;
         }
         let size = u32_at(chunk, pos + 4)?;
         let end = pos.checked_add(size)?;
         if size < RECORD_OVERHEAD || end > free {
+            walk.complete = false;
             break;
         }
         let mut record = RecordWalk {
@@ -308,6 +321,7 @@ fn walk(chunk: &[u8]) -> Option<Walk> {
         walk.records.push(pos..end);
         pos = end;
     }
+    walk.complete &= walk.record_starts.len() == walk.records.len();
     Some(walk)
 }
 
@@ -329,6 +343,7 @@ impl RecordWalk<'_> {
     /// unproven stream's bytes all count as its record's own.
     fn stream(&mut self, span: Range<usize>) -> bool {
         let mark = self.locals.len();
+        let known = self.definitions.len();
         self.depth += 1;
         let proven = self.depth <= MAX_NESTING
             && self.instance(span.clone()).is_some_and(|end| {
@@ -337,6 +352,9 @@ impl RecordWalk<'_> {
             });
         self.depth -= 1;
         if !proven {
+            // Its bytes are all its own now, definitions included: no other record may be
+            // proven through a definition inside it.
+            self.definitions.truncate(known);
             self.locals.truncate(mark);
             self.locals.push(span);
         }
@@ -360,7 +378,18 @@ impl RecordWalk<'_> {
             // Inline definition: next offset (4), GUID (16), data size (4), data. Its bytes
             // are not local: every record using it renders them.
             let data_size = u32_at(chunk, at + 20)?;
-            at = at.checked_add(24)?.checked_add(data_size)?;
+            let body = at.checked_add(24)?..at.checked_add(24)?.checked_add(data_size)?;
+            // Literal BinXML in a definition (a value-text token of type 0x21) is parsed as
+            // a fragment that may instantiate a template anywhere in the chunk: such a
+            // definition proves nothing. A chance byte match only costs speed.
+            let nested = chunk
+                .get(body.clone())?
+                .windows(2)
+                .any(|w| matches!(w, [0x05 | 0x45, BINXML_VALUE]));
+            if nested {
+                return None;
+            }
+            at = body.end;
             self.definitions.push(definition);
         } else if !self.definitions.contains(&definition) {
             return None;
@@ -477,6 +506,7 @@ mod tests {
         let plan = ChunkPlan::Matching {
             occurrences: vec![700..712, 1200..1212],
             record_starts: vec![512, 650, 800],
+            blank_safe: false,
         };
         assert!(!plan.wants(512..650));
         assert!(plan.wants(650..800));

@@ -22,8 +22,10 @@ use std::sync::Arc;
 pub const FILE_HEADER_SIZE: u64 = 4096;
 /// Size of one chunk.
 pub const CHUNK_SIZE: usize = 65536;
-/// Smallest chunk prefix worth parsing: the chunk header.
-const CHUNK_HEADER_SIZE: usize = 512;
+/// The chunk header; records start after it.
+pub const CHUNK_HEADER_SIZE: usize = 512;
+/// Every record starts with `**\0\0`.
+pub const RECORD_MAGIC: &[u8; 4] = b"\x2a\x2a\x00\x00";
 const CHUNK_MAGIC: &[u8; 8] = b"ElfChnk\0";
 /// Record header size; `binxml_offset` is this far past the record's start.
 const RECORD_HEADER_SIZE: u64 = 24;
@@ -329,7 +331,10 @@ impl<T> Reader<T> {
             None => ChunkPlan::All,
         });
         let skipped = plan == ChunkPlan::Skip;
-        plan.blank_unwanted(&mut buf);
+        if !self.recover {
+            // Carved records may point anywhere in the chunk: leave its bytes as they are.
+            plan.blank_unwanted(&mut buf);
+        }
         if skipped {
             batch.chunks_skipped += 1;
             match EvtxChunkHeader::from_bytes(&buf) {
@@ -492,7 +497,6 @@ fn free_space_before_records(header: &EvtxChunkHeader) -> Option<String> {
 /// Walks the record headers of a chunk that is not parsed (the pre-filter skipped it), the way
 /// the `evtx` crate walks them, so that damage there is still reported.
 fn check_record_headers(chunk: &[u8], header: &EvtxChunkHeader) -> Result<(), String> {
-    const RECORD_MAGIC: &[u8; 4] = b"\x2a\x2a\x00\x00";
     if let Some(problem) = free_space_before_records(header) {
         // Only worth saying when records are there to be missed.
         if chunk.get(CHUNK_HEADER_SIZE..CHUNK_HEADER_SIZE + 4) == Some(RECORD_MAGIC.as_slice()) {

@@ -924,7 +924,10 @@ fn host_summary_and_coverage_warning() {
         err.contains("warning: none of the 1 scanned files is a Sysmon log"),
         "{err}"
     );
-    assert!(err.contains("NO (only Security): not covered"), "{err}");
+    assert!(
+        err.contains("NO (only Security): not covered unless registry auditing"),
+        "{err}"
+    );
 }
 
 #[test]

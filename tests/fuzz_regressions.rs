@@ -146,6 +146,8 @@ mod craft {
         Text(&'static str),
         /// Substitution of value `index` of type `type`.
         Subst(u16, u8),
+        /// Raw BinXML bytes, as they are.
+        Raw(Vec<u8>),
     }
 
     pub fn utf16(s: &str) -> Vec<u8> {
@@ -264,6 +266,7 @@ mod craft {
 
         fn node(&mut self, node: &Node) {
             match node {
+                Node::Raw(bytes) => self.buf.extend_from_slice(bytes),
                 Node::Text(text) => {
                     self.buf.extend_from_slice(&[0x05, STR]);
                     self.u16(text.encode_utf16().count() as u16);
@@ -735,4 +738,93 @@ fn the_cli_reports_deep_nesting_as_a_read_problem() {
         !stderr.contains("panicked") && !stderr.contains("overflow"),
         "{stderr}"
     );
+}
+
+/// An unproven record (it holds an empty BinXML value) defines a template whose literal text
+/// names WmiPrvSE.exe; a later record uses that definition. Found in review: the walk once
+/// kept the unproven record's definition as located and proved the later record through it.
+#[test]
+fn a_definition_inside_an_unproven_record_proves_nothing() {
+    let mut c = Chunk::new();
+    let template = sysmon(vec![Node::Text(
+        "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+    )]);
+    let mut v1 = values(1, utf16("a.exe"), vec![]);
+    v1.push((craft::BINXML, vec![]));
+    let first = c.record(1, &template, &v1);
+    let second = c.record_using(2, first.definition, &values(2, utf16("b.exe"), vec![]));
+    let findings = consistent("definition in an unproven record", c.file(1, 2, second));
+    assert_eq!(findings.len(), 2);
+}
+
+/// A chunk whose only record's template holds literal BinXML (value text of type 0x21) that
+/// instantiates a definition left in the chunk's slack, where `Image` is literal text naming
+/// WmiPrvSE.exe. Found in review: the walk proved the record without looking inside its
+/// definition.
+fn slack_definition_chunk(slack_definition: u32) -> (Vec<u8>, u32) {
+    use Node::{Elem, Raw, Subst, Text};
+    let mut nested = vec![0x0c, 0x01];
+    nested.extend_from_slice(&craft::TEMPLATE_ID.to_le_bytes());
+    nested.extend_from_slice(&slack_definition.to_le_bytes());
+    nested.extend_from_slice(&0u32.to_le_bytes());
+    nested.push(0x00);
+    let mut value_text = vec![0x05, craft::BINXML];
+    value_text.extend_from_slice(&(nested.len() as u16).to_le_bytes());
+    value_text.extend_from_slice(&nested);
+    let definition = Elem(
+        "Event",
+        vec![],
+        vec![
+            Elem(
+                "System",
+                vec![],
+                vec![
+                    Elem(
+                        "Provider",
+                        vec![("Name", vec![Text("Microsoft-Windows-Sysmon")])],
+                        vec![],
+                    ),
+                    Elem("EventID", vec![], vec![Text("13")]),
+                    Elem("EventRecordID", vec![], vec![Subst(0, craft::U64)]),
+                ],
+            ),
+            Elem(
+                "EventData",
+                vec![],
+                vec![
+                    Elem(
+                        "Data",
+                        vec![("Name", vec![Text("EventType")])],
+                        vec![Text("SetValue")],
+                    ),
+                    Raw(value_text),
+                    Elem(
+                        "Data",
+                        vec![("Name", vec![Text("TargetObject")])],
+                        vec![Subst(3, STR)],
+                    ),
+                ],
+            ),
+        ],
+    );
+    let mut c = Chunk::new();
+    c.record(1, &definition, &values(1, utf16("a.exe"), vec![]));
+    let live_end = c.pos();
+    let image = Elem(
+        "Data",
+        vec![("Name", vec![Text("Image")])],
+        vec![Text(WMIPRVSE)],
+    );
+    let placed = c.inline_definition(&image);
+    let mut file = c.file(1, 1, 512);
+    file[4096 + 48..4096 + 52].copy_from_slice(&live_end.to_le_bytes());
+    (file, placed)
+}
+
+#[test]
+fn a_definition_reaching_into_slack_proves_nothing() {
+    let (_, placed) = slack_definition_chunk(0);
+    let (file, again) = slack_definition_chunk(placed);
+    assert_eq!(again, placed);
+    consistent("definition reaching into slack", file);
 }

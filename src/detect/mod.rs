@@ -43,6 +43,17 @@ impl Action {
         }
     }
 
+    /// The action's name in every output (`SetValue`, `CreateKey`, …).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::SetValue => "SetValue",
+            Action::CreateKey => "CreateKey",
+            Action::DeleteKey => "DeleteKey",
+            Action::DeleteValue => "DeleteValue",
+            Action::RenameKey => "RenameKey",
+        }
+    }
+
     /// Whether `TargetObject` names a value (key plus value name) rather than a key.
     fn targets_value(&self) -> bool {
         matches!(self, Action::SetValue | Action::DeleteValue)

@@ -62,7 +62,7 @@ pub fn write(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
             f.severity().as_str().into(),
             f.score().to_string(),
             m.detection.id.into(),
-            format!("{:?}", m.action),
+            m.action.as_str().into(),
             m.key.to_string(),
             m.value_name.clone().unwrap_or_default(),
             e.details.clone().unwrap_or_default(),

@@ -5,6 +5,7 @@
 
 use crate::detect::catalog::technique_name;
 use crate::detect::hive::Hive;
+use crate::detect::Action;
 use crate::finding::Finding;
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -32,6 +33,12 @@ pub fn document(f: &Finding) -> Value {
         None => normalised.clone(),
     };
     let image_name = e.image.rsplit(['\\', '/']).next().unwrap_or(&e.image);
+    let (verb, event_type) = match m.action {
+        Action::SetValue => ("set", "change"),
+        Action::CreateKey => ("created", "creation"),
+        Action::RenameKey => ("renamed", "change"),
+        Action::DeleteKey | Action::DeleteValue => ("deleted", "deletion"),
+    };
     let mut registry = json!({
         "hive": hive,
         "key": key,
@@ -56,12 +63,12 @@ pub fn document(f: &Finding) -> Value {
     let mut doc = json!({
         "@timestamp": e.timestamp.to_string(),
         "ecs": { "version": ECS_VERSION },
-        "message": format!("{} set by {} on {}", path, image_name, e.host),
+        "message": format!("{} {} by {} on {}", path, verb, image_name, e.host),
         "event": {
             "kind": "alert",
             "category": ["registry"],
-            "type": [if m.action.severity() == crate::detect::Severity::Low { "deletion" } else { "change" }],
-            "action": format!("{:?}", m.action),
+            "type": [event_type],
+            "action": m.action.as_str(),
             "code": e.event_id.to_string(),
             "provider": e.provider,
             "severity": severity.risk_score(),

@@ -13,7 +13,7 @@ pub mod timesketch;
 
 use crate::config::RulesFormat;
 use crate::detect::catalog::CATALOG;
-use crate::detect::Severity;
+use crate::detect::{Action, Severity};
 use crate::finding::Finding;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -95,8 +95,11 @@ struct RuleLine {
     id: &'static str,
     title: &'static str,
     techniques: &'static [&'static str],
+    /// The highest severity the detection reaches (a value set with data).
     severity: &'static str,
     risk_score: u8,
+    /// Severity by action: set value high; create or rename key medium; delete low.
+    severity_by_action: [(&'static str, &'static str); 5],
     locations: Vec<String>,
 }
 
@@ -113,6 +116,14 @@ pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) 
                     techniques: d.techniques,
                     severity: Severity::High.as_str(),
                     risk_score: Severity::High.risk_score(),
+                    severity_by_action: [
+                        Action::SetValue,
+                        Action::CreateKey,
+                        Action::RenameKey,
+                        Action::DeleteValue,
+                        Action::DeleteKey,
+                    ]
+                    .map(|a| (a.as_str(), a.severity().as_str())),
                     locations: d.locations.iter().map(|l| l.pattern()).collect(),
                 };
                 serde_json::to_writer(&mut *out, &line)?;

@@ -111,17 +111,23 @@ fn any_sysmon(result: &ScanResult) -> bool {
         .any(|f| f.identity.as_ref().is_some_and(LogIdentity::is_sysmon))
 }
 
-/// Warns when no Sysmon log was scanned: the detections need Sysmon registry events, so an
-/// empty result over, say, Security logs alone is no clean bill of health.
+/// Warns when no Sysmon log was scanned and nothing was found: the detections need Sysmon
+/// registry events (or Security 4657, rarely audited), so an empty result over, say,
+/// Security logs alone is no clean bill of health.
 pub fn write_coverage_warning(out: &mut dyn Write, result: &ScanResult) -> io::Result<()> {
-    if result.files.is_empty() || any_sysmon(result) {
+    if result.files.is_empty()
+        || any_sysmon(result)
+        || !result.findings.is_empty()
+        || result.stats.registry_events > 0
+    {
         return Ok(());
     }
     writeln!(
         out,
         "wmihunt: warning: none of the {} scanned files is a Sysmon log \
-         (Microsoft-Windows-Sysmon/Operational): the detections need Sysmon registry events \
-         (EID 12, 13, 14), so no findings here says nothing about WMI persistence",
+         (Microsoft-Windows-Sysmon/Operational) and no registry event was read: the detections \
+         need Sysmon registry events (EID 12, 13, 14) or Security 4657 (registry auditing), so \
+         no findings here says nothing about WMI persistence",
         result.files.len()
     )
 }
@@ -186,7 +192,10 @@ pub fn write_hosts(out: &mut dyn Write, result: &ScanResult, time: &TimeDisplay)
             )
         } else {
             let others: Vec<&str> = h.other_channels.iter().map(String::as_str).collect();
-            format!("NO (only {}): not covered", others.join(", "))
+            format!(
+                "NO (only {}): not covered unless registry auditing (4657) is on",
+                others.join(", ")
+            )
         };
         table.add_row(vec![
             terminal_safe(if name.is_empty() { "(unknown)" } else { name }).into_owned(),

@@ -101,7 +101,7 @@ pub fn write(
             Some(value) => format!("{}\\{value}", m.key),
             None => m.key.to_string(),
         };
-        let mut action = format!("{:?}", m.action);
+        let mut action = m.action.as_str().to_string();
         if m.action == Action::RenameKey {
             if let Some(new) = &f.event.new_name {
                 action.push_str(&format!("\n→ {}", truncate(&terminal_safe(new), MAX_KEY)));

@@ -43,9 +43,9 @@ pub fn write(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
             .unwrap_or_default();
         let event = Event {
             message: format!(
-                "[{}] {:?} {target}{data} by {} ({})",
+                "[{}] {} {target}{data} by {} ({})",
                 m.detection.id,
-                m.action,
+                m.action.as_str(),
                 f.event.image,
                 f.severity().as_str()
             ),
