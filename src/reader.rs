@@ -182,7 +182,7 @@ impl<T> Reader<T> {
         on_chunk: &dyn Fn(u64),
     ) -> ChunkBatch<T> {
         match open_at(path, chunks.start) {
-            Ok(file) => self.read_from(path, file, chunks, on_chunk),
+            Ok(file) => self.read_from(path, file, chunks, on_chunk, false),
             Err(e) => {
                 let what = if chunks.start == 0 {
                     format!("cannot read: {}", error_chain(&e))
@@ -216,7 +216,9 @@ impl<T> Reader<T> {
             // Skip the file header and any chunks before the range.
             let skip = FILE_HEADER_SIZE + chunks.start.saturating_mul(CHUNK_SIZE as u64);
             io::copy(&mut stream.take(skip), &mut io::sink())?;
-            Ok::<_, io::Error>(self.read_from(&label, stream, chunks.clone(), on_chunk))
+            // The size an archive declares is the archive's word: read to the member's end.
+            let to_end = chunks.start..u64::MAX;
+            Ok::<_, io::Error>(self.read_from(&label, stream, to_end, on_chunk, true))
         });
         match read.and_then(|batch| batch) {
             Ok(batch) => batch,
@@ -238,16 +240,18 @@ impl<T> Reader<T> {
     pub fn read_buffer(&self, path: &Path, bytes: &[u8]) -> ChunkBatch<T> {
         let chunks = bytes.get(FILE_HEADER_SIZE as usize..).unwrap_or_default();
         let slots = chunk_slots(bytes.len() as u64);
-        self.read_from(path, chunks, 0..slots, &|_| {})
+        self.read_from(path, chunks, 0..slots, &|_| {}, false)
     }
 
-    /// Reads chunks `chunks` from `source`, which is positioned at the first of them.
+    /// Reads chunks `chunks` from `source`, which is positioned at the first of them; with
+    /// `to_end`, the source's end is the normal end of the range.
     fn read_from(
         &self,
         path: &Path,
         mut source: impl Read,
         chunks: Range<u64>,
         on_chunk: &dyn Fn(u64),
+        to_end: bool,
     ) -> ChunkBatch<T> {
         let mut batch = ChunkBatch::default();
         let error = |chunk: Option<u64>, message: String| ReadError {
@@ -271,6 +275,9 @@ impl<T> Reader<T> {
             };
             batch.bytes += read as u64;
             on_chunk(read as u64);
+            if read == 0 && to_end {
+                break;
+            }
             if read == 0 {
                 // The file shrank since it was found.
                 batch.errors.push(error(
