@@ -10,9 +10,10 @@
 //! * The pre-filter skips every chunk whose bytes do not contain `WmiPrvSE.exe`, so the
 //!   fraction of chunks that name it decides wmihunt's speed. Real WMI activity comes in
 //!   bursts (a management agent polls, WMI spawns a provider host, loads its DLLs, spawns a
-//!   child), so each chunk is, with a fixed probability, a "WMI chunk" in which about one event
-//!   in eight is WmiPrvSE-related; other chunks never mention it. The fraction is measured
-//!   afterwards by scanning every chunk's bytes (UTF-16LE, case-insensitive) and printed.
+//!   child), so each chunk is, at random, a "WMI chunk" in which about one event in eight is
+//!   WmiPrvSE-related; other chunks never mention it. The probability is steered so that the
+//!   running fraction stays at the target (10% or 30%) whatever the layout. The fraction is
+//!   measured afterwards by scanning every chunk's bytes (UTF-16LE, case-insensitive).
 //! * Event content follows real Sysmon 15 and Security-Auditing schemas (field names, order,
 //!   value types and typical lengths), so record sizes and parse costs are realistic.
 //! * True positives (WmiPrvSE.exe setting a Run value or a service ImagePath) sit at evenly
@@ -44,11 +45,15 @@ const CHUNK: u64 = 65536;
 const NEEDLE: &str = "wmiprvse.exe";
 /// Default seed (any fixed value: only determinism matters).
 const DEFAULT_SEED: u64 = 0x5EED_0F3B_1D20_2024;
-/// One true positive per this many chunks (32 MiB), and at least `MIN_TRUE_POSITIVES`.
-const CHUNKS_PER_TRUE_POSITIVE: u64 = 512;
+/// One true positive per this many chunks (128 MiB), and at least `MIN_TRUE_POSITIVES`: an
+/// intrusion leaves a few persistence writes, not one per file.
+const CHUNKS_PER_TRUE_POSITIVE: u64 = 2048;
 const MIN_TRUE_POSITIVES: u64 = 4;
 /// In a WMI chunk, about one event in this many is WmiPrvSE-related.
 const WMI_EVENT_ONE_IN: u64 = 8;
+/// How fast the WMI-chunk probability corrects the running fraction towards its target
+/// (in chunks): spills into the next chunk, true positives and file ends are absorbed.
+const DENSITY_FEEDBACK_CHUNKS: f64 = 32.0;
 /// 2024-03-04T08:00:00Z, when the generated logs start.
 const START_UNIX: i64 = 1_709_539_200;
 
@@ -86,12 +91,11 @@ impl Kind {
         }
     }
 
-    /// Probability that a chunk is a WMI chunk. Slightly under the target fraction: a WMI
-    /// event that overflows a chunk lands at the start of the next one and names it too.
-    fn wmi_chunk_probability(self) -> f64 {
+    /// Target fraction of chunks that name WmiPrvSE.exe.
+    fn wmi_chunk_fraction(self) -> f64 {
         match self {
-            Kind::Sysmon | Kind::Security => 0.094,
-            Kind::Sysmon30 => 0.285,
+            Kind::Sysmon | Kind::Security => 0.10,
+            Kind::Sysmon30 => 0.30,
         }
     }
 
@@ -126,62 +130,92 @@ struct Args {
 fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
     let started = Instant::now();
-    let ids = ProviderIds::new()?;
     let layout = Layout::plan(&args)?;
-    let mut gen = Gen::new(args.kind, args.seed, ids);
-    let tp_chunks = true_positive_chunks(args.kind, layout.total_chunks());
-    let mut totals = Totals::default();
-    let mut truth = Vec::new();
+    let corpus = write_corpus(&args, &layout)?;
+    if let Some(path) = &args.truth {
+        write_truth(path, &corpus.truth)?;
+    }
+    corpus.print(&args, started.elapsed().as_secs_f64());
+    Ok(())
+}
 
+/// What was written, as measured.
+struct Corpus {
+    kind: Kind,
+    files: usize,
+    totals: Totals,
+    /// One `file<TAB>record_id<TAB>TargetObject` line per true positive.
+    truth: Vec<String>,
+}
+
+/// Writes every file of `layout`, measuring each one after writing it.
+fn write_corpus(args: &Args, layout: &Layout) -> Result<Corpus, Box<dyn Error>> {
+    let mut gen = Gen::new(args.kind, args.seed, ProviderIds::new()?);
+    let tp_chunks = true_positive_chunks(args.kind, layout.total_chunks());
+    let mut corpus = Corpus {
+        kind: args.kind,
+        files: layout.files.len(),
+        totals: Totals::default(),
+        truth: Vec::new(),
+    };
+    let mut first_global_chunk = 0;
     for (i, (path, chunks)) in layout.files.iter().enumerate() {
         let mut file = FileJob {
             path,
             chunks: *chunks,
-            first_global_chunk: layout.files[..i].iter().map(|(_, c)| c).sum(),
+            first_global_chunk,
             tp_chunks: &tp_chunks,
         };
+        first_global_chunk += chunks;
         let written = file.write(&mut gen)?;
-        totals.records += written.records;
+        corpus.totals.records += written.records;
         for (record_id, target) in written.true_positives {
-            truth.push(format!("{}\t{record_id}\t{target}", file_name(path)));
+            corpus
+                .truth
+                .push(format!("{}\t{record_id}\t{target}", file_name(path)));
         }
-        let measured = measure_file(path)?;
-        totals.add(&measured);
-        if layout.files.len() > 1 && (i + 1) % 500 == 0 {
-            eprintln!("bench_corpus: {} of {} files", i + 1, layout.files.len());
+        corpus.totals.add(&measure_file(path)?);
+        if corpus.files > 1 && (i + 1) % 500 == 0 {
+            eprintln!("bench_corpus: {} of {} files", i + 1, corpus.files);
         }
     }
+    Ok(corpus)
+}
 
-    if let Some(path) = &args.truth {
-        let mut out = BufWriter::new(File::create(path)?);
-        for line in &truth {
-            writeln!(out, "{line}")?;
-        }
-        out.flush()?;
+fn write_truth(path: &Path, lines: &[String]) -> io::Result<()> {
+    let mut out = BufWriter::new(File::create(path)?);
+    for line in lines {
+        writeln!(out, "{line}")?;
     }
-    let pct = 100.0 * totals.wmi_chunks as f64 / totals.chunks.max(1) as f64;
-    eprintln!(
-        "bench_corpus: {} {:.1} MiB in {} file(s), {} records, {pct:.1}% of {} chunks name WmiPrvSE.exe, {} true positives, {:.1} s",
-        args.kind.name(),
-        totals.bytes as f64 / (1024.0 * 1024.0),
-        layout.files.len(),
-        totals.records,
-        totals.chunks,
-        truth.len(),
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "corpus kind={} files={} bytes={} records={} chunks={} wmi_chunks={} wmi_chunk_pct={pct:.2} true_positives={} path={}",
-        args.kind.name(),
-        layout.files.len(),
-        totals.bytes,
-        totals.records,
-        totals.chunks,
-        totals.wmi_chunks,
-        truth.len(),
-        args.out.display()
-    );
-    Ok(())
+    out.flush()
+}
+
+impl Corpus {
+    /// A human summary on stderr and the machine-readable line on stdout.
+    fn print(&self, args: &Args, seconds: f64) {
+        let t = &self.totals;
+        let pct = 100.0 * t.wmi_chunks as f64 / t.chunks.max(1) as f64;
+        eprintln!(
+            "bench_corpus: {} {:.1} MiB in {} file(s), {} records, {pct:.1}% of {} chunks name WmiPrvSE.exe, {} true positives, {seconds:.1} s",
+            self.kind.name(),
+            t.bytes as f64 / (1024.0 * 1024.0),
+            self.files,
+            t.records,
+            t.chunks,
+            self.truth.len(),
+        );
+        println!(
+            "corpus kind={} files={} bytes={} records={} chunks={} wmi_chunks={} wmi_chunk_pct={pct:.2} true_positives={} path={}",
+            self.kind.name(),
+            self.files,
+            t.bytes,
+            t.records,
+            t.chunks,
+            t.wmi_chunks,
+            self.truth.len(),
+            args.out.display()
+        );
+    }
 }
 
 fn file_name(path: &Path) -> String {
@@ -376,7 +410,7 @@ impl FileJob<'_> {
         // Events in the open chunk, kept only for the dry run of the last chunk.
         let mut held: Vec<Event> = Vec::new();
         let mut open = 0;
-        self.begin_chunk(gen, &mut w, open, &mut held, &mut written)?;
+        self.begin_chunk(gen, &mut w, open, &mut held, &mut written, false)?;
         while open + 1 < self.chunks {
             let mut ev = gen.next_event();
             push(&mut w, &mut ev, gen, &mut written)?;
@@ -385,7 +419,8 @@ impl FileJob<'_> {
                 open = w.chunks_done();
                 held.clear();
                 held.push(ev);
-                self.begin_chunk(gen, &mut w, open, &mut held, &mut written)?;
+                let spilled = gen.last_was_wmi;
+                self.begin_chunk(gen, &mut w, open, &mut held, &mut written, spilled)?;
             }
         }
         let fit = events_that_fit(gen, &held)?;
@@ -401,7 +436,8 @@ impl FileJob<'_> {
         Ok(written)
     }
 
-    /// A chunk has just opened: decide whether it is a WMI chunk, and place its true positive.
+    /// A chunk has just opened (holding `held`; `spilled`: its first event names WmiPrvSE.exe):
+    /// place its true positive, if it gets one, and decide whether it is a WMI chunk.
     fn begin_chunk(
         &self,
         gen: &mut Gen,
@@ -409,10 +445,12 @@ impl FileJob<'_> {
         open: u64,
         held: &mut Vec<Event>,
         written: &mut Written,
+        spilled: bool,
     ) -> io::Result<()> {
         let global = self.first_global_chunk + open;
-        gen.start_chunk();
-        if self.tp_chunks.binary_search(&global).is_ok() {
+        let has_tp = self.tp_chunks.binary_search(&global).is_ok();
+        gen.start_chunk(spilled || has_tp);
+        if has_tp {
             let (mut ev, target) = gen.true_positive();
             let id = push(w, &mut ev, gen, written)?;
             written.true_positives.push((id, target));
@@ -1010,6 +1048,11 @@ struct Gen {
     wmiprvse: Proc,
     /// Whether the open chunk is a WMI chunk.
     wmi: bool,
+    /// Whether the last event generated names WmiPrvSE.exe.
+    last_was_wmi: bool,
+    /// Chunks begun, and how many of them name WmiPrvSE.exe, for steering the density.
+    chunks_begun: u64,
+    chunks_named: u64,
     next_record_id: u64,
     true_positives: u64,
 }
@@ -1044,18 +1087,31 @@ impl Gen {
             procs,
             wmiprvse,
             wmi: false,
+            last_was_wmi: false,
+            chunks_begun: 0,
+            chunks_named: 0,
             next_record_id: 1,
             true_positives: 0,
         }
     }
 
-    fn start_chunk(&mut self) {
-        self.wmi = self.rng.chance(self.kind.wmi_chunk_probability());
+    /// A chunk begins; `named` says whether what it already holds names WmiPrvSE.exe (a WMI
+    /// event that did not fit in the previous chunk, or a true positive). Such a chunk stays
+    /// a WMI chunk (the burst goes on); any other becomes one with a probability that steers
+    /// the running fraction towards the target.
+    fn start_chunk(&mut self, named: bool) {
+        let target = self.kind.wmi_chunk_fraction();
+        let deficit = target * self.chunks_begun as f64 - self.chunks_named as f64;
+        let p = (target + deficit / DENSITY_FEEDBACK_CHUNKS).clamp(0.0, 1.0);
+        self.wmi = named || self.rng.chance(p);
+        self.chunks_begun += 1;
+        self.chunks_named += u64::from(self.wmi);
     }
 
     fn next_event(&mut self) -> Event {
         self.clock.tick(&mut self.rng);
         let wmi_event = self.wmi && self.rng.below(WMI_EVENT_ONE_IN) == 0;
+        self.last_was_wmi = wmi_event;
         match self.kind {
             Kind::Sysmon | Kind::Sysmon30 if wmi_event => self.sysmon_wmi_event(),
             Kind::Sysmon | Kind::Sysmon30 => self.sysmon_event(),
