@@ -1490,42 +1490,4 @@ mod tests {
             ])
         );
     }
-
-    /// Write ~200 MB of Sysmon-like events to a file and report the speed:
-    /// `cargo test --release --lib evtx_writer::tests::write_speed -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn write_speed() {
-        let path = std::env::temp_dir().join("wmihunt_evtx_writer_speed.evtx");
-        let file = std::fs::File::create(&path).unwrap();
-        let start = std::time::Instant::now();
-        let mut writer = EvtxWriter::new(file).unwrap();
-        let t = t0();
-        let (mut a, mut b) = (sysmon_13(t), sysmon_12(t));
-        let mut i = 0u64;
-        while writer.chunks_written < 3200 {
-            let ev = if i & 1 == 1 { &mut b } else { &mut a };
-            ev.time = t + i;
-            ev.process_id = i as u32;
-            writer.push(ev).unwrap();
-            i += 1;
-        }
-        let file = writer.finish().unwrap();
-        file.sync_all().unwrap();
-        let secs = start.elapsed().as_secs_f64();
-        let len = file.metadata().unwrap().len();
-        println!(
-            "{i} events, {len} bytes in {secs:.3} s: {:.0} MB/s",
-            len as f64 / secs / 1e6
-        );
-        let settings = ParserSettings::new()
-            .num_threads(1)
-            .validate_checksums(true);
-        let mut parser = EvtxParser::from_path(&path)
-            .unwrap()
-            .with_configuration(settings);
-        let read = parser.records().map(|r| r.map(|_| ()).unwrap()).count();
-        assert_eq!(read as u64, i);
-        let _ = std::fs::remove_file(path);
-    }
 }
