@@ -223,17 +223,13 @@ pub fn run_units<T, U: Send>(
             start = end;
         }
     }
-    let remaining: Vec<AtomicU64> = files
-        .iter()
-        .map(|f| {
-            let slots = chunk_slots(f.len);
-            AtomicU64::new(if f.member.is_some() {
-                slots.min(1)
-            } else {
-                slots.div_ceil(CHUNKS_PER_UNIT)
-            })
-        })
-        .collect();
+    // Units left per file, counted from the units themselves.
+    let remaining: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
+    for unit in &units {
+        if let Some(left) = remaining.get(unit.file) {
+            left.fetch_add(1, Ordering::Relaxed);
+        }
+    }
     let found: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
     // Files with no chunk (a bare header) are done before they start.
     for left in &remaining {

@@ -154,6 +154,25 @@ mod craft {
         s.encode_utf16().flat_map(u16::to_le_bytes).collect()
     }
 
+    /// The `System` part of a Sysmon EID 13: provider, event id, and value 0 as the
+    /// EventRecordID (u64).
+    pub fn system() -> Node {
+        use Node::{Elem, Subst, Text};
+        Elem(
+            "System",
+            vec![],
+            vec![
+                Elem(
+                    "Provider",
+                    vec![("Name", vec![Text("Microsoft-Windows-Sysmon")])],
+                    vec![],
+                ),
+                Elem("EventID", vec![], vec![Text("13")]),
+                Elem("EventRecordID", vec![], vec![Subst(0, U64)]),
+            ],
+        )
+    }
+
     /// A Sysmon registry value-set event (EID 13) whose `Image` is `image`; value 0 is the
     /// EventRecordID (u64), value 3 the TargetObject.
     pub fn sysmon(image: Vec<Node>) -> Node {
@@ -162,19 +181,7 @@ mod craft {
             "Event",
             vec![],
             vec![
-                Elem(
-                    "System",
-                    vec![],
-                    vec![
-                        Elem(
-                            "Provider",
-                            vec![("Name", vec![Text("Microsoft-Windows-Sysmon")])],
-                            vec![],
-                        ),
-                        Elem("EventID", vec![], vec![Text("13")]),
-                        Elem("EventRecordID", vec![], vec![Subst(0, U64)]),
-                    ],
-                ),
+                system(),
                 Elem(
                     "EventData",
                     vec![],
@@ -775,19 +782,7 @@ fn slack_definition_chunk(slack_definition: u32) -> (Vec<u8>, u32) {
         "Event",
         vec![],
         vec![
-            Elem(
-                "System",
-                vec![],
-                vec![
-                    Elem(
-                        "Provider",
-                        vec![("Name", vec![Text("Microsoft-Windows-Sysmon")])],
-                        vec![],
-                    ),
-                    Elem("EventID", vec![], vec![Text("13")]),
-                    Elem("EventRecordID", vec![], vec![Subst(0, craft::U64)]),
-                ],
-            ),
+            craft::system(),
             Elem(
                 "EventData",
                 vec![],
