@@ -34,8 +34,8 @@ pub fn label(archive: &Path, member: &str) -> PathBuf {
 pub struct Listing {
     /// EVTX members and their sizes.
     pub evtx: Vec<(Member, u64)>,
-    /// Members that are not EVTX: (name, reason).
-    pub skipped: Vec<(String, String)>,
+    /// Members that are not EVTX: (name, size, reason).
+    pub skipped: Vec<(String, u64, String)>,
     /// Members that cannot be read: (name, reason).
     pub errors: Vec<(String, String)>,
 }
@@ -81,12 +81,16 @@ pub fn list(path: &Path) -> io::Result<Listing> {
             .and_then(|mut member| member.read_exact(&mut magic));
         match read {
             Ok(()) if &magic == EVTX_MAGIC => listing.evtx.push((Member { index, name }, size)),
-            Ok(()) => listing
-                .skipped
-                .push((name, "no EVTX signature (ElfFile)".into())),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => listing
-                .skipped
-                .push((name, "shorter than an EVTX signature".into())),
+            Ok(()) => {
+                listing
+                    .skipped
+                    .push((name, size, "not an EVTX file (no ElfFile signature)".into()))
+            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => listing.skipped.push((
+                name,
+                size,
+                format!("too short for an EVTX file ({size} bytes)"),
+            )),
             Err(e) => listing.errors.push((name, format!("cannot read: {e}"))),
         }
     }

@@ -59,21 +59,27 @@ struct ScanArgs {
     format: Option<FormatArg>,
     /// With --format ecs: precede each document with an Elasticsearch `_bulk` `create` action
     /// for this index, so the output can be posted to `_bulk` as is.
-    #[arg(long, value_name = "INDEX", requires = "format")]
+    #[arg(long, value_name = "INDEX")]
     bulk_index: Option<String>,
-    /// Write results to FILE instead of stdout.
+    /// Write results to FILE instead of stdout. FILE must not exist (see --clobber); it is
+    /// written beside itself under a temporary name and renamed into place when the run ends.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Replace FILE given to --output when it exists. An input, an event log or a zip
+    /// archive is never replaced.
+    #[arg(long, requires = "output")]
+    clobber: bool,
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
-    /// Only events at or after this time (RFC 3339, e.g. 2024-05-01T00:00:00Z, or a date,
-    /// read as midnight UTC).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    from: Option<Timestamp>,
-    /// Only events at or before this time (RFC 3339 or a date, read as the end of that day UTC).
-    #[arg(long, value_name = "TIME", value_parser = parse_time_end)]
-    to: Option<Timestamp>,
+    /// Only events at or after this time: RFC 3339 (2024-05-01T13:00:00Z), a time as the
+    /// table shows it (2024-05-01 13:00:00.125, read in --timezone), or a date (its start).
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Only events at or before this time, at the precision typed: a date includes the whole
+    /// day, 13:00:02 the whole second, 13:00:02.125 the whole millisecond.
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
     /// No summary on stderr (read problems are still reported).
     #[arg(short, long)]
     quiet: bool,
@@ -86,8 +92,8 @@ struct ScanArgs {
     /// Exit with code 1 when anything is found.
     #[arg(long)]
     fail_on_findings: bool,
-    /// Render every record instead of only those that can name WmiPrvSE.exe (slower; the
-    /// findings are the same).
+    /// Render every record instead of only those that can name WmiPrvSE.exe: slower, the same
+    /// findings on logs Windows wrote; use it when the logs may have been tampered with.
     #[arg(long)]
     no_prefilter: bool,
     /// Also carve records from chunk slack and cleared chunks; their findings are marked.
@@ -132,30 +138,84 @@ fn parse_zone(name: &str) -> Result<TimeDisplay, String> {
     })
 }
 
-fn parse_time(text: &str) -> Result<Timestamp, String> {
-    parse_time_at(text, false)
+/// Which end of the window a time bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    From,
+    To,
 }
 
-fn parse_time_end(text: &str) -> Result<Timestamp, String> {
-    parse_time_at(text, true)
+/// How finely a time was typed, so `--to` can include everything inside its last unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Precision {
+    Day,
+    /// A unit of this many nanoseconds (minute, second, or a decimal fraction of one).
+    Nanos(i64),
 }
 
-/// RFC 3339 with an offset, or a bare date (its start, or its last instant when `end`).
-fn parse_time_at(text: &str, end: bool) -> Result<Timestamp, String> {
-    if let Ok(ts) = text.parse::<Timestamp>() {
-        return Ok(ts);
+/// The precision of a time typed as `YYYY-MM-DD[( |T)HH:MM[:SS[.fffffffff]]][offset]`.
+fn precision(text: &str) -> Precision {
+    let bytes = text.as_bytes();
+    if bytes.len() <= 10 {
+        return Precision::Day;
     }
-    let date: Date = text.parse().map_err(|_| {
-        format!("'{text}' is not an RFC 3339 time (2024-05-01T13:00:00Z) or a date (2024-05-01)")
-    })?;
-    let time = if end {
-        date.at(23, 59, 59, 999_999_999)
-    } else {
-        date.at(0, 0, 0, 0)
+    // HH:MM ends at 16; seconds follow after a colon.
+    if bytes.get(16) != Some(&b':') {
+        return Precision::Nanos(60_000_000_000);
+    }
+    if !matches!(bytes.get(19), Some(b'.' | b',')) {
+        return Precision::Nanos(1_000_000_000);
+    }
+    let digits = bytes
+        .get(20..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+        .min(9);
+    // 10^(9 - digits) nanoseconds; `digits` is at most 9.
+    Precision::Nanos((digits..9).fold(1, |unit, _| unit * 10))
+}
+
+/// Reads a window bound. Times with an offset (`Z`, `+01:00`) are absolute; times and dates
+/// without one are read in `zone`, the zone the table shows times in. A `To` bound covers the
+/// whole last unit typed, so a time copied from the table or NDJSON includes its event.
+fn parse_bound(text: &str, zone: &TimeZone, bound: Bound) -> Result<Timestamp, String> {
+    let text = text.trim();
+    let invalid = || {
+        format!(
+            "'{text}' is not a time: use RFC 3339 (2024-05-01T13:00:00Z), a time as the table \
+             shows it (2024-05-01 13:00:00.125) or a date (2024-05-01)"
+        )
     };
-    time.to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp())
-        .map_err(|e| e.to_string())
+    let in_zone = |dt: jiff::civil::DateTime| {
+        dt.to_zoned(zone.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("'{text}': {e}"))
+    };
+    let precision = precision(text);
+    if precision == Precision::Day {
+        let date: Date = text.parse().map_err(|_| invalid())?;
+        return match bound {
+            Bound::From => in_zone(date.at(0, 0, 0, 0)),
+            Bound::To => {
+                let next = date.tomorrow().map_err(|e| format!("'{text}': {e}"))?;
+                in_zone(next.at(0, 0, 0, 0))?
+                    .checked_sub(jiff::SignedDuration::from_nanos(1))
+                    .map_err(|e| format!("'{text}': {e}"))
+            }
+        };
+    }
+    let start = match text.parse::<Timestamp>() {
+        Ok(ts) => ts,
+        Err(_) => in_zone(text.parse().map_err(|_| invalid())?)?,
+    };
+    match (bound, precision) {
+        (Bound::To, Precision::Nanos(unit)) => start
+            .checked_add(jiff::SignedDuration::from_nanos(unit - 1))
+            .map_err(|e| format!("'{text}': {e}")),
+        _ => Ok(start),
+    }
 }
 
 impl From<FormatArg> for Format {
@@ -186,14 +246,52 @@ pub fn parse() -> Result<Command, clap::Error> {
     })
 }
 
+/// A usage error in clap's own form, so it prints and exits like clap's.
+fn usage_error(kind: clap::error::ErrorKind, message: impl std::fmt::Display) -> clap::Error {
+    <Cli as clap::CommandFactory>::command().error(kind, message)
+}
+
+/// The time window, checked: a window that is empty by construction is a usage error, not a
+/// clean result.
+fn window(
+    args: &ScanArgs,
+    zone: &TimeZone,
+) -> Result<(Option<Timestamp>, Option<Timestamp>), clap::Error> {
+    let read = |text: &Option<String>, bound, flag| {
+        text.as_deref()
+            .map(|t| parse_bound(t, zone, bound))
+            .transpose()
+            .map_err(|e| {
+                usage_error(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!("{flag}: {e}"),
+                )
+            })
+    };
+    let from = read(&args.from, Bound::From, "--from")?;
+    let to = read(&args.to, Bound::To, "--to")?;
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(usage_error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "the time window is empty: --from ({from}) is later than --to ({to}); \
+                     were they swapped?"
+                ),
+            ));
+        }
+    }
+    Ok((from, to))
+}
+
 fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
     if args.bulk_index.is_some() && !matches!(args.format, Some(FormatArg::Ecs)) {
-        let mut cmd = <Cli as clap::CommandFactory>::command();
-        return Err(cmd.error(
+        return Err(usage_error(
             clap::error::ErrorKind::ArgumentConflict,
             "--bulk-index goes with --format ecs",
         ));
     }
+    let (from, to) = window(&args, &args.timezone.zone)?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.map(Format::from).unwrap_or(if to_terminal {
         Format::Table
@@ -209,12 +307,13 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
         bulk_index: args.bulk_index,
         format,
         output: args.output,
+        clobber: args.clobber,
         scan: ScanOptions {
             threads,
             prefilter: !args.no_prefilter,
             recover: args.recover,
-            from: args.from,
-            to: args.to,
+            from,
+            to,
         },
         progress: !args.no_progress && !args.quiet && std::io::stderr().is_terminal(),
         quiet: args.quiet,
@@ -235,20 +334,54 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
 mod tests {
     use super::*;
 
+    fn utc(text: &str, bound: Bound) -> String {
+        parse_bound(text, &TimeZone::UTC, bound)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|e| e)
+    }
+
     #[test]
-    fn times_parse_as_utc() {
+    fn bounds_cover_the_precision_typed() {
         assert_eq!(
-            parse_time("2024-05-01T12:00:00+02:00").unwrap().to_string(),
+            utc("2024-05-01T12:00:00+02:00", Bound::From),
             "2024-05-01T10:00:00Z"
         );
+        assert_eq!(utc("2024-05-01", Bound::From), "2024-05-01T00:00:00Z");
         assert_eq!(
-            parse_time("2024-05-01").unwrap().to_string(),
-            "2024-05-01T00:00:00Z"
-        );
-        assert_eq!(
-            parse_time_end("2024-05-01").unwrap().to_string(),
+            utc("2024-05-01", Bound::To),
             "2024-05-01T23:59:59.999999999Z"
         );
-        assert!(parse_time("yesterday").is_err());
+        // As the table shows times (milliseconds, no offset) and as NDJSON does (7 digits).
+        assert_eq!(
+            utc("2024-03-01 11:00:02.125", Bound::To),
+            "2024-03-01T11:00:02.125999999Z"
+        );
+        assert_eq!(
+            utc("2024-03-01 11:00:02.125", Bound::From),
+            "2024-03-01T11:00:02.125Z"
+        );
+        assert_eq!(
+            utc("2020-12-10T11:18:54.8563115Z", Bound::To),
+            "2020-12-10T11:18:54.856311599Z"
+        );
+        assert_eq!(
+            utc("2024-03-01T11:00:02Z", Bound::To),
+            "2024-03-01T11:00:02.999999999Z"
+        );
+        assert_eq!(
+            utc("2024-03-01T11:00", Bound::To),
+            "2024-03-01T11:00:59.999999999Z"
+        );
+        assert!(utc("yesterday", Bound::From).contains("is not a time"));
+        assert!(utc("2024-13-01", Bound::From).contains("is not a time"));
+    }
+
+    #[test]
+    fn times_without_an_offset_are_read_in_the_display_zone() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let at = |text| parse_bound(text, &berlin, Bound::From).unwrap().to_string();
+        assert_eq!(at("2024-03-01 11:00:02.125"), "2024-03-01T10:00:02.125Z");
+        assert_eq!(at("2024-03-01"), "2024-02-29T23:00:00Z");
+        assert_eq!(at("2024-03-01T11:00:02Z"), "2024-03-01T11:00:02Z");
     }
 }

@@ -40,6 +40,8 @@ pub struct ScanConfig {
     pub bulk_index: Option<String>,
     /// Where results go (`None`: stdout).
     pub output: Option<PathBuf>,
+    /// Replace `output` when it exists (never an input, an event log or an archive).
+    pub clobber: bool,
     /// How to scan.
     pub scan: ScanOptions,
     /// Show the progress bar.

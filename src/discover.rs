@@ -1,7 +1,9 @@
 //! Finding evidence: walks the paths the user gave, recursively, and keeps the files that
-//! start with the EVTX magic whatever their name, and the EVTX members of zip archives. Everything else is counted as skipped with
-//! its reason; paths that cannot be read (permissions, symlink loops, vanished files) are
-//! reported and the walk goes on.
+//! start with the EVTX magic whatever their name, and the EVTX members of zip archives. A file
+//! *named* like a log (`.evtx`) that holds none (empty, cut inside its header, no signature)
+//! is itself a fact — a cleared log, a failed collection — so it is reported, not skipped.
+//! Other files are counted as skipped with their reason; paths that cannot be read
+//! (permissions, vanished files) are reported, symlink loops noted, and the walk goes on.
 
 use crate::archive::{self, Member, ZIP_MAGIC};
 use crate::reader::FILE_HEADER_SIZE;
@@ -12,6 +14,13 @@ use walkdir::WalkDir;
 
 /// The first 8 bytes of every EVTX file.
 pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
+
+/// Whether a file is named like an event log: such a file is evidence even when it holds no
+/// log (a cleared log or a failed collection is itself a fact).
+pub fn named_like_a_log(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("evtx"))
+}
 
 /// An EVTX file to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +75,15 @@ pub struct DiscoverError {
 pub struct Discovery {
     /// EVTX files, sorted by path, each once.
     pub files: Vec<EvidenceFile>,
-    /// Files that are not EVTX.
+    /// Files that are not event logs (neither named `.evtx` nor signed `ElfFile`).
     pub skipped: Vec<Skipped>,
-    /// Paths that could not be read, and EVTX files too damaged to scan at all.
+    /// Files that are logs by name or signature but hold no readable log: empty, cut inside
+    /// the file header, or named `.evtx` without the signature.
+    pub unreadable_logs: Vec<DiscoverError>,
+    /// Paths that could not be read.
     pub errors: Vec<DiscoverError>,
+    /// Symlink loops: not followed, and nothing is lost by that.
+    pub loops: Vec<DiscoverError>,
 }
 
 enum Kind {
@@ -81,7 +95,7 @@ enum Kind {
 /// Reads the first bytes of `path` to decide whether it is EVTX.
 fn classify(path: &Path, len: u64) -> io::Result<Kind> {
     if len == 0 {
-        return Ok(Kind::NotEvtx("empty file".into()));
+        return Ok(Kind::NotEvtx("empty file (0 bytes)".into()));
     }
     let mut magic = [0u8; 8];
     let mut file = File::open(path)?;
@@ -95,10 +109,35 @@ fn classify(path: &Path, len: u64) -> io::Result<Kind> {
     if read >= 4 && magic.starts_with(ZIP_MAGIC) {
         return Ok(Kind::Zip);
     }
-    if read < magic.len() || &magic != EVTX_MAGIC {
-        return Ok(Kind::NotEvtx("no EVTX signature (ElfFile)".into()));
+    if read < magic.len() {
+        return Ok(Kind::NotEvtx(format!(
+            "too short for an EVTX file ({len} bytes)"
+        )));
+    }
+    if &magic != EVTX_MAGIC {
+        return Ok(Kind::NotEvtx(
+            "not an EVTX file (no ElfFile signature)".into(),
+        ));
     }
     Ok(Kind::Evtx)
+}
+
+/// Files the walk could not take as evidence: quietly skipped, or reported when they are
+/// named like a log.
+fn not_evtx(found: &mut Discovery, path: PathBuf, reason: String) {
+    if named_like_a_log(&path) {
+        found.unreadable_logs.push(DiscoverError {
+            path,
+            message: reason,
+        });
+    } else {
+        found.skipped.push(Skipped { path, reason });
+    }
+}
+
+/// The problem with an EVTX file shorter than its file header.
+fn truncated_header(len: u64) -> String {
+    format!("truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)")
 }
 
 /// Walks `roots` (files or folders) and sorts what it finds.
@@ -111,14 +150,22 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
                 Ok(entry) => entry,
                 Err(e) => {
                     let path = e.path().unwrap_or(root).to_path_buf();
-                    let message = match e.loop_ancestor() {
-                        Some(ancestor) => format!("symlink loop back to {}", ancestor.display()),
-                        None => e
-                            .io_error()
-                            .map(|io| io.to_string())
-                            .unwrap_or_else(|| e.to_string()),
-                    };
-                    found.errors.push(DiscoverError { path, message });
+                    match e.loop_ancestor() {
+                        Some(ancestor) => found.loops.push(DiscoverError {
+                            path,
+                            message: format!(
+                                "symlink loop back to {} (not followed)",
+                                ancestor.display()
+                            ),
+                        }),
+                        None => found.errors.push(DiscoverError {
+                            path,
+                            message: e
+                                .io_error()
+                                .map(|io| io.to_string())
+                                .unwrap_or_else(|| e.to_string()),
+                        }),
+                    }
                     continue;
                 }
             };
@@ -137,15 +184,15 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
                 }
             };
             match classify(&path, len) {
-                Ok(Kind::Evtx) if len < FILE_HEADER_SIZE => found.errors.push(DiscoverError {
-                    path,
-                    message: format!(
-                        "truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)"
-                    ),
-                }),
+                Ok(Kind::Evtx) if len < FILE_HEADER_SIZE => {
+                    found.unreadable_logs.push(DiscoverError {
+                        path,
+                        message: truncated_header(len),
+                    })
+                }
                 Ok(Kind::Evtx) => found.files.push(EvidenceFile::file(path, len)),
                 Ok(Kind::Zip) => add_archive(&mut found, path),
-                Ok(Kind::NotEvtx(reason)) => found.skipped.push(Skipped { path, reason }),
+                Ok(Kind::NotEvtx(reason)) => not_evtx(&mut found, path, reason),
                 Err(e) => found.errors.push(DiscoverError {
                     path,
                     message: format!("cannot read: {e}"),
@@ -170,11 +217,13 @@ fn add_archive(found: &mut Discovery, path: PathBuf) {
             return;
         }
     };
-    for (name, reason) in listing.skipped {
-        found.skipped.push(Skipped {
-            path: archive::label(&path, &name),
-            reason,
-        });
+    for (name, size, reason) in listing.skipped {
+        let reason = if size == 0 {
+            "empty file (0 bytes)".to_string()
+        } else {
+            reason
+        };
+        not_evtx(found, archive::label(&path, &name), reason);
     }
     for (name, message) in listing.errors {
         found.errors.push(DiscoverError {
@@ -184,11 +233,9 @@ fn add_archive(found: &mut Discovery, path: PathBuf) {
     }
     for (member, len) in listing.evtx {
         if len < FILE_HEADER_SIZE {
-            found.errors.push(DiscoverError {
+            found.unreadable_logs.push(DiscoverError {
                 path: archive::label(&path, &member.name),
-                message: format!(
-                    "truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)"
-                ),
+                message: truncated_header(len),
             });
             continue;
         }
@@ -214,6 +261,7 @@ mod tests {
         fs::write(dir.path().join("fake.evtx"), b"not an event log").unwrap();
         fs::write(dir.path().join("empty.evtx"), b"").unwrap();
         fs::write(dir.path().join("short.evtx"), &EVTX_MAGIC[..]).unwrap();
+        fs::write(dir.path().join("notes.txt"), b"notes").unwrap();
         fs::create_dir(dir.path().join("sub")).unwrap();
         fs::write(dir.path().join("sub").join("b.evtx"), &evtx).unwrap();
 
@@ -224,6 +272,25 @@ mod tests {
             .map(|f| f.path.file_name().unwrap().to_owned())
             .collect();
         assert_eq!(names, ["renamed.log", "b.evtx"]);
+        let bad: Vec<_> = found
+            .unreadable_logs
+            .iter()
+            .map(|s| (s.path.file_name().unwrap().to_owned(), s.message.as_str()))
+            .collect();
+        assert_eq!(
+            bad,
+            [
+                ("empty.evtx".into(), "empty file (0 bytes)"),
+                (
+                    "fake.evtx".into(),
+                    "not an EVTX file (no ElfFile signature)"
+                ),
+                (
+                    "short.evtx".into(),
+                    "truncated inside the EVTX file header (8 of 4096 bytes)"
+                ),
+            ]
+        );
         let skipped: Vec<_> = found
             .skipped
             .iter()
@@ -231,15 +298,9 @@ mod tests {
             .collect();
         assert_eq!(
             skipped,
-            [
-                ("empty.evtx".into(), "empty file"),
-                ("fake.evtx".into(), "no EVTX signature (ElfFile)")
-            ]
+            [("notes.txt".into(), "too short for an EVTX file (5 bytes)")]
         );
-        assert_eq!(found.errors.len(), 1);
-        assert!(found.errors[0]
-            .message
-            .contains("truncated inside the EVTX file header"));
+        assert!(found.errors.is_empty());
     }
 
     #[test]
@@ -256,13 +317,14 @@ mod tests {
         fs::create_dir(dir.path().join("a")).unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("a").join("loop")).unwrap();
         let found = discover(&[dir.path().to_path_buf()]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
         assert!(
             found
-                .errors
+                .loops
                 .iter()
                 .any(|e| e.message.contains("symlink loop")),
             "{:?}",
-            found.errors
+            found.loops
         );
     }
 }

@@ -24,7 +24,7 @@ pub mod triage;
 
 use config::{Command, ScanConfig};
 use exit::Exit;
-use std::fs::File;
+use output::destination::Destination;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Instant;
 
@@ -57,31 +57,28 @@ fn finish_output(written: io::Result<()>, target: &str) -> Exit {
 
 fn scan_command(config: &ScanConfig) -> Exit {
     let started = Instant::now();
-    // Open the output first: a read-only or missing destination fails before a long scan.
-    let (mut out, interactive, target): (Box<dyn Write>, bool, String) = match &config.output {
-        Some(path) => match File::create(path) {
-            Ok(file) => (
-                Box::new(BufWriter::new(file)),
-                false,
-                path.display().to_string(),
-            ),
-            Err(e) => {
-                eprintln!("wmihunt: error: cannot create {}: {e}", path.display());
+    // Check the destination first: a path that would replace evidence, or an existing file
+    // without --clobber, is refused before anything is read or written.
+    let destination = match &config.output {
+        Some(path) => match Destination::check(path, config.clobber, &config.paths) {
+            Ok(destination) => Some(destination),
+            Err(message) => {
+                eprintln!("wmihunt: error: {message}");
                 return Exit::Failure;
             }
         },
-        None => {
-            let stdout = io::stdout();
-            let interactive = stdout.is_terminal();
-            (
-                Box::new(BufWriter::new(stdout)),
-                interactive,
-                "stdout".into(),
-            )
+        None => None,
+    };
+    let discovery = discover::discover(&config.paths);
+    // Created after the walk, so that it is never among the files found; still before the
+    // scan, so that an unwritable folder fails at once.
+    let mut pending = match destination.as_ref().map(Destination::create).transpose() {
+        Ok(pending) => pending,
+        Err(message) => {
+            eprintln!("wmihunt: error: {message}");
+            return Exit::Failure;
         }
     };
-
-    let discovery = discover::discover(&config.paths);
     // Archive members declare their own sizes, which a crafted zip can make absurd.
     let total_bytes = discovery
         .files
@@ -116,6 +113,15 @@ fn scan_command(config: &ScanConfig) -> Exit {
     });
     finding::sort(&mut result.findings, config.sort);
 
+    let stdout = io::stdout();
+    let interactive = pending.is_none() && stdout.is_terminal();
+    let mut stdout = BufWriter::new(stdout);
+    let (out, target): (&mut dyn Write, String) = match (pending.as_mut(), &destination) {
+        (Some(pending), Some(destination)) => {
+            (pending.writer(), destination.path().display().to_string())
+        }
+        _ => (&mut stdout, "stdout".into()),
+    };
     let options = output::OutputOptions {
         format: config.format,
         interactive,
@@ -123,8 +129,8 @@ fn scan_command(config: &ScanConfig) -> Exit {
         bulk_index: config.bulk_index.clone(),
     };
     let written =
-        output::write_findings(&mut out, &result.findings, &options).and_then(|()| out.flush());
-    let output_exit = finish_output(written, &target);
+        output::write_findings(out, &result.findings, &options).and_then(|()| out.flush());
+    let mut output_exit = finish_output(written, &target);
 
     let stderr = io::stderr();
     let mut err = stderr.lock();
@@ -147,17 +153,29 @@ fn scan_command(config: &ScanConfig) -> Exit {
     }
     let _ = output::summary::write_coverage_warning(&mut err, &result);
 
-    if output_exit == Exit::Failure {
-        return Exit::Failure;
-    }
     if discovery.files.is_empty() {
         let _ = writeln!(
             err,
             "wmihunt: error: no readable EVTX file in the given paths"
         );
+        // The output is dropped unwritten: a run that read nothing leaves no empty file.
+        return Exit::Failure;
+    }
+    if output_exit != Exit::Failure {
+        if let Some(pending) = pending {
+            if let Err(message) = pending.commit() {
+                let _ = writeln!(err, "wmihunt: error: {message}");
+                output_exit = Exit::Failure;
+            }
+        }
+    }
+    if output_exit == Exit::Failure {
         return Exit::Failure;
     }
     let check_failed = matches!(check, Some(Err(())));
-    let problems = discovery.errors.len() + result.errors.len() + usize::from(check_failed);
+    let problems = discovery.errors.len()
+        + discovery.unreadable_logs.len()
+        + result.errors.len()
+        + usize::from(check_failed);
     Exit::for_scan(result.findings.len(), problems, config.fail_on_findings)
 }

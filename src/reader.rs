@@ -260,6 +260,11 @@ impl<T> Reader<T> {
             record: None,
             message,
         };
+        if chunks.start == 0 {
+            // The file header is part of what was scanned, as the progress bar counts it.
+            batch.bytes += FILE_HEADER_SIZE;
+            on_chunk(FILE_HEADER_SIZE);
+        }
         let mut buf = Vec::with_capacity(CHUNK_SIZE);
         for index in chunks {
             buf.clear();
@@ -620,11 +625,13 @@ mod tests {
                 )
             })
             .collect();
-        let (_dir, path, _) = file(&events);
+        let (_dir, path, bytes) = file(&events);
         let all = Reader::new(false, false)
             .unwrap()
             .read_chunks(&path, 0..1, &|_| {});
         assert_eq!((all.records, all.rendered, all.events.len()), (50, 50, 50));
+        // The file header counts, as in the progress bar's total.
+        assert_eq!(all.bytes, bytes.len() as u64);
         let some = Reader::new(true, false)
             .unwrap()
             .read_chunks(&path, 0..1, &|_| {});

@@ -70,7 +70,7 @@ fn fixtures_give_exactly_the_expected_findings() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(keyed(&lines), expected());
     assert!(
-        stderr(&out).contains("files:    10 scanned, 1 skipped (not EVTX)"),
+        stderr(&out).contains("files:    10 scanned, 0 with read errors, 0 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
         "{}",
         stderr(&out)
     );
@@ -486,7 +486,7 @@ fn a_closed_pipe_ends_quietly() {
 fn verbose_lists_skipped_files_and_quiet_prints_no_summary() {
     let out = wmihunt(["scan", "--no-progress", "-v", testdata().to_str().unwrap()]);
     assert!(
-        stderr(&out).contains("README.txt: no EVTX signature"),
+        stderr(&out).contains("README.txt: not an EVTX file (no ElfFile signature)"),
         "{}",
         stderr(&out)
     );
@@ -688,9 +688,15 @@ fn odd_paths_and_files_are_reported_not_fatal() {
         err.contains("header-only.evtx: truncated inside the EVTX file header (100 of 4096 bytes)"),
         "{err}"
     );
-    assert!(err.contains("loop: symlink loop"), "{err}");
-    assert!(err.contains("empty.evtx: empty file"), "{err}");
-    assert!(err.contains("not-evtx.evtx: no EVTX signature"), "{err}");
+    assert!(
+        err.contains("wmihunt: note: ") && err.contains("loop: symlink loop"),
+        "{err}"
+    );
+    assert!(err.contains("empty.evtx: empty file (0 bytes)"), "{err}");
+    assert!(
+        err.contains("not-evtx.evtx: not an EVTX file (no ElfFile signature)"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -1023,7 +1029,9 @@ fn zip_collections_are_scanned_in_place() {
                 .collect::<Vec<_>>()
         );
         assert!(
-            err.contains("collection.zip!/HOST1/notes.txt: no EVTX signature"),
+            err.contains(
+                "collection.zip!/HOST1/notes.txt: not an EVTX file (no ElfFile signature)"
+            ),
             "{err}"
         );
         assert!(err.contains("files:    2 scanned"), "{err}");
@@ -1069,5 +1077,197 @@ fn corrupt_and_encrypted_archives_are_per_file_errors() {
     assert!(
         err.contains("encrypted.zip!/HOST2/Sysmon.evtx: encrypted member"),
         "{err}"
+    );
+}
+
+// ---- Trust: evidence untouched, no false all-clear ----
+
+#[test]
+fn output_never_replaces_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    fs::create_dir(&case).unwrap();
+    let log = case.join("Sysmon.evtx");
+    fs::copy(testdata().join("actions.evtx"), &log).unwrap();
+    let original = fs::read(&log).unwrap();
+    let run = |extra: &[&str], inputs: &[&Path]| {
+        let mut args: Vec<std::ffi::OsString> = vec!["scan".into(), "--no-progress".into()];
+        args.extend(extra.iter().map(Into::into));
+        args.extend(inputs.iter().map(|p| p.as_os_str().to_owned()));
+        wmihunt(&args)
+    };
+    // The reported case: the output named after the log it scans.
+    for clobber in [&[][..], &["--clobber"][..]] {
+        let mut flags = vec!["-o", log.to_str().unwrap()];
+        flags.extend(clobber);
+        let out = run(&flags, &[&case]);
+        assert_eq!(code(&out), 3, "{}", stderr(&out));
+        assert!(stderr(&out).contains("refusing"), "{}", stderr(&out));
+        assert_eq!(fs::read(&log).unwrap(), original, "the log was changed");
+    }
+    // A zip collection is never replaced either.
+    let zip = dir.path().join("collection.zip");
+    fs::write(&zip, b"PK\x03\x04 rest of an archive").unwrap();
+    let out = run(&["--clobber", "-o", zip.to_str().unwrap()], &[&case]);
+    assert_eq!(code(&out), 3);
+    assert_eq!(fs::read(&zip).unwrap(), b"PK\x03\x04 rest of an archive");
+    // An input is never an output, whatever it holds.
+    let notes = dir.path().join("notes.txt");
+    fs::write(&notes, b"analyst notes").unwrap();
+    let out = run(
+        &["--clobber", "-o", notes.to_str().unwrap()],
+        &[&notes, &case],
+    );
+    assert_eq!(code(&out), 3);
+    assert!(
+        stderr(&out).contains("one of the inputs"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(&notes).unwrap(), b"analyst notes");
+    // An existing results file needs --clobber.
+    let old = dir.path().join("findings.ndjson");
+    fs::write(&old, b"old results\n").unwrap();
+    let out = run(&["-o", old.to_str().unwrap()], &[&case]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("--clobber"), "{}", stderr(&out));
+    assert_eq!(fs::read(&old).unwrap(), b"old results\n");
+    let out = run(&["--clobber", "-o", old.to_str().unwrap()], &[&case]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let written = fs::read_to_string(&old).unwrap();
+    assert_eq!(written.lines().count(), 10);
+    // Nothing else appeared: no temporary file is left behind.
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["case", "collection.zip", "findings.ndjson", "notes.txt"]
+    );
+}
+
+#[test]
+fn a_failed_run_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty-case");
+    fs::create_dir(&empty).unwrap();
+    let dest = dir.path().join("findings.ndjson");
+    let out = wmihunt([
+        "scan",
+        "--no-progress",
+        "-o",
+        dest.to_str().unwrap(),
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 3);
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the input folder"
+    );
+}
+
+#[test]
+fn an_empty_time_window_is_a_usage_error() {
+    let file = testdata().join("detections.evtx");
+    let out = wmihunt([
+        "scan",
+        "--from",
+        "2024-05-03",
+        "--to",
+        "2024-05-01",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("--from (2024-05-03T00:00:00Z) is later than --to"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_time_copied_from_the_output_selects_its_event() {
+    let file = testdata().join("detections.evtx");
+    let (all, _) = scan_ndjson(&[&file], &[]);
+    let eleventh = all.iter().find(|l| l.record_id == 11).unwrap();
+    assert_eq!(eleventh.timestamp, "2024-03-01T10:00:10.125Z");
+    // As NDJSON shows it, and as the table shows it (milliseconds, no offset, in --timezone).
+    for (time, zone) in [
+        ("2024-03-01T10:00:10.125Z", "UTC"),
+        ("2024-03-01 10:00:10.125", "UTC"),
+        ("2024-03-01 11:00:10.125", "Europe/Berlin"),
+        ("2024-03-01 11:00:10", "Europe/Berlin"),
+    ] {
+        let (lines, out) = scan_ndjson(
+            &[&file],
+            &["--timezone", zone, "--from", time, "--to", time],
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let ids: Vec<u64> = lines.iter().map(|l| l.record_id).collect();
+        assert_eq!(ids, [11], "--from/--to {time} in {zone}");
+    }
+}
+
+#[test]
+fn empty_and_fake_logs_are_reported_not_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("Sysmon.evtx");
+    fs::copy(testdata().join("actions.evtx"), &good).unwrap();
+    let empty = dir.path().join("Security.evtx");
+    fs::write(&empty, b"").unwrap();
+    let fake = dir.path().join("System.evtx");
+    fs::write(&fake, b"this is a text file, not a log").unwrap();
+    fs::write(dir.path().join("notes.txt"), b"analyst notes").unwrap();
+    let (lines, out) = scan_ndjson(&[dir.path()], &[]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert_eq!(lines.len(), 10);
+    assert!(
+        err.contains("wmihunt: unreadable log: ")
+            && err.contains("Security.evtx: empty file (0 bytes)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("System.evtx: not an EVTX file (no ElfFile signature)"),
+        "{err}"
+    );
+    assert!(!err.contains("notes.txt"), "plain files stay quiet: {err}");
+    assert!(
+        err.contains("2 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
+        "{err}"
+    );
+    // Given explicitly beside a good file, the same.
+    let (_, out) = scan_ndjson(&[&good, &empty], &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_is_a_note_not_lost_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(testdata().join("actions.evtx"), dir.path().join("a.evtx")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+    let (lines, out) = scan_ndjson(&[dir.path()], &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(lines.len(), 10);
+    assert!(stderr(&out).contains("wmihunt: note: "), "{}", stderr(&out));
+}
+
+#[test]
+fn bulk_index_needs_the_ecs_format() {
+    let out = wmihunt([
+        "scan",
+        "--bulk-index",
+        "alerts",
+        testdata().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 3);
+    assert!(
+        stderr(&out).contains("--bulk-index goes with --format ecs"),
+        "{}",
+        stderr(&out)
     );
 }

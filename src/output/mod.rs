@@ -3,6 +3,7 @@
 //! stderr so that they never mix with results.
 
 pub mod csv;
+pub mod destination;
 pub mod ecs;
 pub mod ndjson;
 pub mod sanitize;

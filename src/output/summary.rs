@@ -15,20 +15,36 @@ use std::time::Duration;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// `n` and the noun, plural unless `n` is 1.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Writes every read problem, one per line (always, even with `--quiet`).
 pub fn write_problems(
     out: &mut dyn Write,
     discovery: &Discovery,
     result: &ScanResult,
 ) -> io::Result<()> {
-    for e in &discovery.errors {
-        let path = e.path.to_string_lossy();
-        writeln!(
-            out,
-            "wmihunt: error: {}: {}",
-            terminal_safe(&path),
-            terminal_safe(&e.message)
-        )?;
+    let lines = [
+        ("error", &discovery.errors),
+        ("unreadable log", &discovery.unreadable_logs),
+        ("note", &discovery.loops),
+    ];
+    for (label, problems) in lines {
+        for e in problems {
+            let path = e.path.to_string_lossy();
+            writeln!(
+                out,
+                "wmihunt: {label}: {}: {}",
+                terminal_safe(&path),
+                terminal_safe(&e.message)
+            )?;
+        }
     }
     for e in &result.errors {
         writeln!(
@@ -58,16 +74,21 @@ pub fn write_summary(
     writeln!(out, "── wmihunt summary ──")?;
     writeln!(
         out,
-        "files:    {} scanned, {} skipped (not EVTX), {} unreadable, {} with read errors",
+        "files:    {} scanned, {} with read errors, {} unreadable logs (empty, truncated or not \
+         EVTX), {} unreadable paths, {} skipped (not event logs)",
         s.files,
-        discovery.skipped.len(),
+        failed_files.len(),
+        discovery.unreadable_logs.len(),
         discovery.errors.len(),
-        failed_files.len()
+        discovery.skipped.len(),
     )?;
     writeln!(
         out,
-        "data:     {mb:.1} MiB, {} records ({} chunks parsed, {} skipped by the pre-filter, {} records rendered)",
-        s.records, s.chunks_parsed, s.chunks_skipped, s.rendered
+        "data:     {mb:.1} MiB, {} ({} parsed, {} skipped by the pre-filter, {} rendered)",
+        count(s.records, "record"),
+        count(s.chunks_parsed, "chunk"),
+        s.chunks_skipped,
+        count(s.rendered, "record"),
     )?;
     writeln!(out, "findings: {}", result.findings.len())?;
     writeln!(out, "time:     {secs:.2} s ({rate:.1} MiB/s)")?;
