@@ -35,7 +35,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Instant;
-use wmihunt::evtx_writer::{filetime_from_unix, guid_from_str, Event, EvtxWriter, Value};
+use wmihunt_testkit::writer::{filetime_from_unix, guid_from_str, Event, EvtxWriter, Value};
 
 /// EVTX file header block size; chunks follow it.
 const FILE_HEADER: u64 = 4096;

@@ -1,14 +1,11 @@
-//! Regenerates `testdata/` from the fixture cases in `tests/support/cases.rs`:
+//! Regenerates `testdata/` from the fixture cases in `testkit/src/cases.rs`:
 //! `cargo run --example gen_testdata`. Every file there is made by this program; the tests
 //! fail when `testdata/` and the cases disagree.
-
-#[path = "../tests/support/cases.rs"]
-#[allow(dead_code)]
-mod cases;
 
 use std::error::Error;
 use std::fs;
 use std::path::Path;
+use wmihunt_testkit::cases;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");

@@ -10,7 +10,6 @@ pub mod config;
 pub mod detect;
 pub mod discover;
 pub mod event;
-pub mod evtx_writer;
 pub mod execution;
 pub mod exit;
 pub mod finding;

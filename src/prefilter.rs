@@ -514,13 +514,13 @@ mod tests {
         assert!(plan.wants(900..1000), "a record the walk did not see");
     }
 
-    fn first_chunk(events: &[crate::evtx_writer::Event]) -> Vec<u8> {
-        let bytes = crate::evtx_writer::write_to_vec(events);
+    fn first_chunk(events: &[wmihunt_testkit::writer::Event]) -> Vec<u8> {
+        let bytes = wmihunt_testkit::writer::write_to_vec(events);
         bytes[4096..4096 + 65536].to_vec()
     }
 
-    fn event(image: &str) -> crate::evtx_writer::Event {
-        crate::evtx_writer::Event::new(
+    fn event(image: &str) -> wmihunt_testkit::writer::Event {
+        wmihunt_testkit::writer::Event::new(
             "Microsoft-Windows-Sysmon",
             13,
             "c",

@@ -583,7 +583,7 @@ fn render(record: evtx::EvtxRecord<'_>) -> Result<Rendered, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evtx_writer::{write_to_vec, Event, Value};
+    use wmihunt_testkit::writer::{write_to_vec, Event, Value};
 
     fn sysmon(image: &str, n: u32) -> Event {
         Event::new(

@@ -339,8 +339,8 @@ fn to_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evtx_writer::{write_to_vec, Event};
     use std::sync::atomic::AtomicBool;
+    use wmihunt_testkit::writer::{write_to_vec, Event};
 
     /// Progress that panics the first time it hears of a chunk: stands in for a parser panic.
     struct PanicOnce(AtomicBool);

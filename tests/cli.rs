@@ -352,7 +352,7 @@ fn hostile_file(dir: &Path) -> std::path::PathBuf {
         Some("\u{1b}[2J\u{1b}[31mcmd.exe /c calc\u{202e}txt.exe\r\nfake line"),
         cases::Version::Current,
     );
-    let bytes = wmihunt::evtx_writer::try_write_to_vec(&[event]).unwrap();
+    let bytes = wmihunt_testkit::writer::try_write_to_vec(&[event]).unwrap();
     let path = dir.join("hostile.evtx");
     fs::write(&path, bytes).unwrap();
     path
@@ -600,7 +600,7 @@ fn slack_file(dir: &Path) -> std::path::PathBuf {
         by("C:\\Windows\\regedit.exe"),
         by(cases::WMI),
     ];
-    let mut bytes = wmihunt::evtx_writer::try_write_to_vec(&events).unwrap();
+    let mut bytes = wmihunt_testkit::writer::try_write_to_vec(&events).unwrap();
     let chunk = &mut bytes[4096..4096 + 65536];
     let size =
         |c: &[u8], at: usize| u32::from_le_bytes(c[at + 4..at + 8].try_into().unwrap()) as usize;

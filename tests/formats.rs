@@ -242,7 +242,7 @@ fn csv_rows_parse_and_formulas_are_neutralised() {
     let path = dir.path().join("formula.evtx");
     fs::write(
         &path,
-        wmihunt::evtx_writer::try_write_to_vec(&[event]).unwrap(),
+        wmihunt_testkit::writer::try_write_to_vec(&[event]).unwrap(),
     )
     .unwrap();
     let text = stdout_of(&[

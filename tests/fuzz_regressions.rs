@@ -12,8 +12,8 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
-use wmihunt::evtx_writer::write_to_vec;
 use wmihunt::scan::{scan_buffer, ScanOptions};
+use wmihunt_testkit::writer::write_to_vec;
 
 /// How long four scans of one small input may take, even in a debug build on a busy machine.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -127,7 +127,7 @@ fn every_stored_fuzzer_input_scans_the_same_with_and_without_the_prefilter() {
 }
 
 /// Builds one chunk byte by byte: records holding a template instance, element and attribute
-/// names inline at first use (as Windows and `evtx_writer` write them), and a file header.
+/// names inline at first use (as Windows and the test kit's writer write them), and a file header.
 mod craft {
     use super::*;
 

@@ -8,7 +8,7 @@
 //! (`docs/prefilter.md`).
 
 use std::path::Path;
-use wmihunt::evtx_writer::write_to_vec;
+use wmihunt_testkit::writer::write_to_vec;
 use wmihunt::finding::Finding;
 use wmihunt::scan::{scan_buffer, ScanOptions};
 

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod cases;
+pub use wmihunt_testkit::cases;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

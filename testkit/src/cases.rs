@@ -2,7 +2,7 @@
 //! event must (or must not) produce. `examples/gen_testdata.rs` writes them; the tests
 //! regenerate them in memory to check both the scanner and that `testdata/` is current.
 
-use wmihunt::evtx_writer::{filetime_from_unix, Event, EvtxWriter, Value};
+use crate::writer::{filetime_from_unix, Event, EvtxWriter, Value};
 
 /// Sysmon's provider and channel.
 pub const SYSMON: &str = "Microsoft-Windows-Sysmon";

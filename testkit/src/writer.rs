@@ -24,8 +24,11 @@ use std::collections::HashMap;
 use std::io::{self, Seek, SeekFrom, Write};
 
 /// Size of the file header block, before the first chunk.
-const FILE_HEADER_BLOCK: usize = 4096;
-use crate::reader::{CHUNK_HEADER_SIZE, CHUNK_SIZE};
+pub const FILE_HEADER_BLOCK: usize = 4096;
+/// Size of one chunk.
+pub const CHUNK_SIZE: usize = 65536;
+/// Size of a chunk's header (with its string and template tables); records follow it.
+pub const CHUNK_HEADER_SIZE: usize = 512;
 /// The namespace Windows puts on every `Event` element.
 const EVENT_XMLNS: &str = "http://schemas.microsoft.com/win/2004/08/events/event";
 /// Seconds from 1601-01-01 (FILETIME epoch) to 1970-01-01 (Unix epoch).
