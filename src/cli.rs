@@ -1,10 +1,11 @@
 //! The command line: the only module that knows clap. It parses arguments into raw flags and
 //! turns them, checked, into a plain `config::Command`.
 
-use crate::config::{Command, RulesFormat, ScanConfig};
+use crate::config::{Command, ScanConfig};
 use crate::finding::SortOrder;
-use crate::output::{Format, TimeDisplay};
-use crate::scan::ScanOptions;
+use crate::output::summary::Diagnostics;
+use crate::output::{Format, RulesFormat, TimeDisplay};
+use crate::pass::detection::ScanOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -316,17 +317,19 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
             to,
         },
         progress: !args.no_progress && !args.quiet && std::io::stderr().is_terminal(),
-        quiet: args.quiet,
-        verbose: args.verbose,
+        diagnostics: Diagnostics {
+            quiet: args.quiet,
+            verbose: args.verbose,
+            hosts: args.summary,
+            time: args.timezone,
+        },
         fail_on_findings: args.fail_on_findings,
         sort: match args.sort {
             SortArg::Time => SortOrder::Time,
             SortArg::Score => SortOrder::Score,
         },
         dedup: !args.no_dedup,
-        host_summary: args.summary,
         execution_check: !args.no_execution_check,
-        time_display: args.timezone,
     })
 }
 

@@ -2,8 +2,9 @@
 //! the CLI sees flags.
 
 use crate::finding::SortOrder;
-use crate::output::{Format, TimeDisplay};
-use crate::scan::ScanOptions;
+use crate::output::summary::Diagnostics;
+use crate::output::{Format, RulesFormat};
+use crate::pass::detection::ScanOptions;
 use std::path::PathBuf;
 
 /// A command to run.
@@ -16,17 +17,6 @@ pub enum Command {
         /// Output format.
         format: RulesFormat,
     },
-}
-
-/// How `wmihunt rules` prints the catalog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RulesFormat {
-    /// A table for a person.
-    Table,
-    /// One JSON object per detection.
-    Ndjson,
-    /// Sigma rules (YAML documents), for running the same detections in a SIEM.
-    Sigma,
 }
 
 /// Everything `wmihunt scan` needs.
@@ -46,10 +36,8 @@ pub struct ScanConfig {
     pub scan: ScanOptions,
     /// Show the progress bar.
     pub progress: bool,
-    /// Print no summary (problems are still reported).
-    pub quiet: bool,
-    /// List skipped files.
-    pub verbose: bool,
+    /// What the diagnostics on stderr show.
+    pub diagnostics: Diagnostics,
     /// Exit with code 1 when there are findings.
     pub fail_on_findings: bool,
     /// Order of the findings.
@@ -58,8 +46,4 @@ pub struct ScanConfig {
     pub dedup: bool,
     /// Look for process creations that ran each finding's payload.
     pub execution_check: bool,
-    /// Print the per-host summary.
-    pub host_summary: bool,
-    /// How times are shown to people (NDJSON is always UTC).
-    pub time_display: TimeDisplay,
 }

@@ -1,10 +1,13 @@
 //! Findings: a registry event that matched a detection, with where it was read, its triage
-//! indicators and score. This is what every output format prints.
+//! indicators, and what the later passes added (did the payload run). Plain data: the passes
+//! fill it in, every output format prints it.
 
+use crate::detect::payload::Payload;
+use crate::detect::triage::{self, Indicator};
 use crate::detect::{Match, Severity};
-use crate::event::RegistryEvent;
-use crate::execution::{self, Execution, Payload};
-use crate::triage::{self, Indicator};
+use crate::event::registry::RegistryEvent;
+use jiff::Timestamp;
+use serde::Serialize;
 use std::cmp::Ordering;
 use std::path::PathBuf;
 
@@ -31,6 +34,28 @@ pub struct Finding {
     pub execution: Option<Execution>,
 }
 
+/// The first run of a finding's payload seen in the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Execution {
+    /// When the process started (RFC 3339, UTC, in NDJSON).
+    #[serde(serialize_with = "as_text")]
+    pub timestamp: Timestamp,
+    /// 1 (Sysmon process creation) or 4688 (Security).
+    pub event_id: u16,
+    /// The process image.
+    pub image: String,
+    /// Its command line.
+    pub command_line: String,
+    /// The evidence file it was read from.
+    pub source_path: String,
+    /// The record's id.
+    pub record_id: u64,
+}
+
+fn as_text<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(ts)
+}
+
 /// How findings are ordered in the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortOrder {
@@ -41,29 +66,6 @@ pub enum SortOrder {
 }
 
 impl Finding {
-    /// A finding, with its triage indicators.
-    pub fn new(
-        event: RegistryEvent,
-        matched: Match,
-        source: PathBuf,
-        chunk: u64,
-        recovered: bool,
-    ) -> Finding {
-        let indicators = triage::indicators(&event, &matched);
-        let payload = event.details.as_deref().and_then(execution::payload);
-        Finding {
-            payload,
-            execution: None,
-            event,
-            matched,
-            source,
-            chunk,
-            recovered,
-            indicators,
-            also_in: Vec::new(),
-        }
-    }
-
     /// The finding's severity, from what was done to the key.
     pub fn severity(&self) -> Severity {
         self.matched.action.severity()

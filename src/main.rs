@@ -1,7 +1,7 @@
 //! The `wmihunt` binary: parse the command line, run, exit with the documented code.
 
 use std::process::ExitCode;
-use wmihunt::exit::Exit;
+use wmihunt::Exit;
 
 fn main() -> ExitCode {
     let exit = match wmihunt::cli::parse() {

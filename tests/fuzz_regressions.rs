@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
-use wmihunt::scan::{scan_buffer, ScanOptions};
+use wmihunt::{scan_buffer, ScanOptions};
 use wmihunt_testkit::writer::write_to_vec;
 
 /// How long four scans of one small input may take, even in a debug build on a busy machine.

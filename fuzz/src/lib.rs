@@ -1,6 +1,6 @@
 //! What every fuzz target asserts about one input (see `docs/fuzzing.md`).
 //!
-//! An input is scanned four times through `wmihunt::scan::scan_buffer`, the reader, pre-filter
+//! An input is scanned four times through `wmihunt::scan_buffer`, the reader, pre-filter
 //! and matcher the CLI uses: with the pre-filter on and off, each without and with record
 //! recovery (`--recover`). The scan must not panic (libFuzzer reports a panic as a crash, and
 //! a scan slower than `-timeout` as a timeout), and the findings with and without the
@@ -9,8 +9,7 @@
 
 use std::path::Path;
 use wmihunt_testkit::writer::write_to_vec;
-use wmihunt::finding::Finding;
-use wmihunt::scan::{scan_buffer, ScanOptions};
+use wmihunt::{scan_buffer, Finding, ScanOptions};
 
 /// Size of the file header block.
 pub const FILE_HEADER_SIZE: usize = 4096;

@@ -1,11 +1,16 @@
-//! Detection: turns a registry event into a finding when WmiPrvSE.exe wrote to a
-//! persistence location. Hive spellings are normalised first (`hive`), locations come from
-//! the catalog (`catalog`), and the severity follows from what was done to the key.
+//! Detection: turns a registry event into a match when WmiPrvSE.exe wrote to a persistence
+//! location. Hive spellings are normalised first (`hive`), locations come from the catalog
+//! (`catalog`), and the severity follows from what was done to the key. The rest of what a
+//! finding carries is derived here too, from its event alone: the triage indicators and score
+//! (`triage`) and the program the value would run (`payload`). Pure: nothing here reads
+//! evidence.
 
 pub mod catalog;
 pub mod hive;
+pub mod payload;
+pub mod triage;
 
-use crate::event::RegistryEvent;
+use crate::event::registry::RegistryEvent;
 use catalog::{Detection, Hives, Location, CATALOG};
 use hive::{Hive, KeyPath};
 use serde::Serialize;

@@ -18,20 +18,7 @@ pub fn document(f: &Finding) -> Value {
     let e = &f.event;
     let m = &f.matched;
     let severity = f.severity();
-    // ECS registry.key is the key below the hive; registry.path the whole path with the
-    // value, as Elastic's own Windows integrations write them.
-    let normalised = m.key.to_string();
-    let hive = m.key.hive.label();
-    let key = match &m.key.hive {
-        Hive::User { sid: Some(sid) } => normalised.strip_prefix(&format!("HKU\\{sid}\\")),
-        _ => normalised.strip_prefix(&format!("{hive}\\")),
-    }
-    .unwrap_or("")
-    .to_string();
-    let path = match &m.value_name {
-        Some(value) => format!("{normalised}\\{value}"),
-        None => normalised.clone(),
-    };
+    let (registry, path) = registry_field(f);
     let image_name = e.image.rsplit(['\\', '/']).next().unwrap_or(&e.image);
     let (verb, event_type) = match m.action {
         Action::SetValue => ("set", "change"),
@@ -39,17 +26,6 @@ pub fn document(f: &Finding) -> Value {
         Action::RenameKey => ("renamed", "change"),
         Action::DeleteKey | Action::DeleteValue => ("deleted", "deletion"),
     };
-    let mut registry = json!({
-        "hive": hive,
-        "key": key,
-        "path": path,
-    });
-    if let Some(value) = &m.value_name {
-        registry["value"] = json!(value);
-    }
-    if let Some(data) = &e.details {
-        registry["data"] = json!({ "strings": [data] });
-    }
     let mut process = json!({
         "executable": e.image,
         "name": image_name,
@@ -115,6 +91,36 @@ pub fn document(f: &Finding) -> Value {
         doc["winlog"]["logon"] = json!({ "id": logon });
     }
     doc
+}
+
+/// ECS `registry`, and the whole path it names. `registry.key` is the key below the hive;
+/// `registry.path` the whole path with the value, as Elastic's own Windows integrations write
+/// them.
+fn registry_field(f: &Finding) -> (Value, String) {
+    let m = &f.matched;
+    let normalised = m.key.to_string();
+    let hive = m.key.hive.label();
+    let key = match &m.key.hive {
+        Hive::User { sid: Some(sid) } => normalised.strip_prefix(&format!("HKU\\{sid}\\")),
+        _ => normalised.strip_prefix(&format!("{hive}\\")),
+    }
+    .unwrap_or("");
+    let path = match &m.value_name {
+        Some(value) => format!("{normalised}\\{value}"),
+        None => normalised.clone(),
+    };
+    let mut registry = json!({
+        "hive": hive,
+        "key": key,
+        "path": path,
+    });
+    if let Some(value) = &m.value_name {
+        registry["value"] = json!(value);
+    }
+    if let Some(data) = &f.event.details {
+        registry["data"] = json!({ "strings": [data] });
+    }
+    (registry, path)
 }
 
 /// Writes findings as ECS documents, each preceded by a `_bulk` `create` action for `index`

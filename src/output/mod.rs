@@ -1,9 +1,9 @@
-//! Outputs: findings as a table or NDJSON, the detection catalog, and the run summary.
-//! Results go to the chosen writer (stdout or `--output`); the summary and diagnostics go to
-//! stderr so that they never mix with results.
+//! Outputs: findings in every format (a table, NDJSON, ECS, Timesketch, CSV), the detection
+//! catalog (a table, NDJSON, Sigma rules), and the diagnostics. Results go to the writer the
+//! run layer gives (stdout or `--output`); diagnostics go to stderr so that they never mix with
+//! results. Outputs see findings and the run report, nothing of the scan's internals.
 
 pub mod csv;
-pub mod destination;
 pub mod ecs;
 pub mod ndjson;
 pub mod sanitize;
@@ -12,7 +12,6 @@ pub mod summary;
 pub mod table;
 pub mod timesketch;
 
-use crate::config::RulesFormat;
 use crate::detect::catalog::CATALOG;
 use crate::detect::{Action, Severity};
 use crate::finding::Finding;
@@ -29,14 +28,6 @@ pub struct TimeDisplay {
 }
 
 impl TimeDisplay {
-    /// UTC, the default.
-    pub fn utc() -> TimeDisplay {
-        TimeDisplay {
-            zone: jiff::tz::TimeZone::UTC,
-            label: "UTC".into(),
-        }
-    }
-
     /// `ts` in the zone, to the millisecond.
     pub fn show(&self, ts: jiff::Timestamp) -> String {
         ts.to_zoned(self.zone.clone())
@@ -58,6 +49,17 @@ pub enum Format {
     Timesketch,
     /// RFC 4180 CSV with a header row.
     Csv,
+}
+
+/// How `wmihunt rules` prints the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulesFormat {
+    /// A table for a person.
+    Table,
+    /// One JSON object per detection.
+    Ndjson,
+    /// Sigma rules (YAML documents), for running the same detections in a SIEM.
+    Sigma,
 }
 
 /// Everything an output needs besides the findings.

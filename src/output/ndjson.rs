@@ -3,9 +3,10 @@
 //! so a change here that is not a change there fails the build's tests.
 
 use crate::detect::hive::Hive;
-use crate::execution::{Execution, Payload};
+use crate::detect::payload::Payload;
+use crate::detect::triage::Indicator;
+use crate::finding::Execution;
 use crate::finding::Finding;
-use crate::triage::Indicator;
 use serde::Serialize;
 use std::io::{self, Write};
 

@@ -1,12 +1,12 @@
-//! The run summary on stderr: what was scanned, skipped and could not be read (each problem
-//! with its file, chunk and record), totals, and speed.
+//! Diagnostics on stderr, written in one place after the results: every problem with its
+//! file, chunk and record, the per-host summary, the run summary (what was scanned, skipped and
+//! could not be read, totals, speed), the "did it run" pass's line and the coverage warning.
 
 use super::sanitize::terminal_safe;
 use super::TimeDisplay;
-use crate::discover::Discovery;
-use crate::event::LogIdentity;
-use crate::execution::CheckStats;
-use crate::scan::ScanResult;
+use crate::event::is_sysmon;
+use crate::problem::Kind;
+use crate::report::{CheckStats, RunReport};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,6 +14,19 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 const MIB: f64 = 1024.0 * 1024.0;
+
+/// What the diagnostics show.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    /// No run summary (problems are still shown).
+    pub quiet: bool,
+    /// List the skipped files.
+    pub verbose: bool,
+    /// The per-host summary.
+    pub hosts: bool,
+    /// How times are shown to people.
+    pub time: TimeDisplay,
+}
 
 /// `n` and the noun, plural unless `n` is 1.
 pub fn count(n: u64, noun: &str) -> String {
@@ -24,51 +37,54 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// Writes every read problem, one per line (always, even with `--quiet`).
-pub fn write_problems(
+/// Writes everything `options` asks for, problems always.
+pub fn write_diagnostics(
     out: &mut dyn Write,
-    discovery: &Discovery,
-    result: &ScanResult,
+    report: &RunReport,
+    options: &Diagnostics,
 ) -> io::Result<()> {
-    let lines = [
-        ("error", &discovery.errors),
-        ("unreadable log", &discovery.unreadable_logs),
-        ("note", &discovery.loops),
-    ];
-    for (label, problems) in lines {
-        for e in problems {
-            let path = e.path.to_string_lossy();
-            writeln!(
-                out,
-                "wmihunt: {label}: {}: {}",
-                terminal_safe(&path),
-                terminal_safe(&e.message)
-            )?;
+    write_problems(out, report)?;
+    if options.hosts {
+        write_hosts(out, report, &options.time)?;
+    }
+    if !options.quiet {
+        write_summary(out, report, options.verbose)?;
+        if let Some(Ok((stats, elapsed))) = &report.execution {
+            write_execution_check(out, stats, *elapsed)?;
         }
     }
-    for e in &result.errors {
+    write_coverage_warning(out, report)
+}
+
+/// Writes every problem, one per line.
+fn write_problems(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+    for problem in &report.problems {
         writeln!(
             out,
-            "wmihunt: read error: {}",
-            terminal_safe(&e.to_string())
+            "wmihunt: {}: {}",
+            problem.kind.label(),
+            terminal_safe(&problem.to_string())
         )?;
+    }
+    if let Some(Err(message)) = &report.execution {
+        writeln!(out, "wmihunt: error: {message}")?;
     }
     Ok(())
 }
 
 /// Writes the summary block.
-pub fn write_summary(
-    out: &mut dyn Write,
-    discovery: &Discovery,
-    result: &ScanResult,
-    elapsed: Duration,
-    verbose: bool,
-) -> io::Result<()> {
-    let s = &result.stats;
-    let secs = elapsed.as_secs_f64();
+fn write_summary(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::Result<()> {
+    let s = &report.stats;
+    let secs = report.elapsed.as_secs_f64();
     let mb = s.bytes as f64 / MIB;
     let rate = if secs > 0.0 { mb / secs } else { 0.0 };
-    let mut failed_files: Vec<_> = result.errors.iter().map(|e| &e.path).collect();
+    let of_kind = |kind| report.problems.iter().filter(|p| p.kind == kind).count();
+    let mut failed_files: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == Kind::Read)
+        .map(|p| &p.path)
+        .collect();
     failed_files.sort();
     failed_files.dedup();
     writeln!(out, "── wmihunt summary ──")?;
@@ -78,9 +94,9 @@ pub fn write_summary(
          EVTX), {} unreadable paths, {} skipped (not event logs)",
         s.files,
         failed_files.len(),
-        discovery.unreadable_logs.len(),
-        discovery.errors.len(),
-        discovery.skipped.len(),
+        of_kind(Kind::UnreadableLog),
+        of_kind(Kind::UnreadablePath),
+        report.skipped.len(),
     )?;
     writeln!(
         out,
@@ -90,10 +106,10 @@ pub fn write_summary(
         s.chunks_skipped,
         count(s.rendered, "record"),
     )?;
-    writeln!(out, "findings: {}", result.findings.len())?;
+    writeln!(out, "findings: {}", report.findings.len())?;
     writeln!(out, "time:     {secs:.2} s ({rate:.1} MiB/s)")?;
     if verbose {
-        for skipped in &discovery.skipped {
+        for skipped in &report.skipped {
             let path = skipped.path.to_string_lossy();
             writeln!(
                 out,
@@ -102,14 +118,14 @@ pub fn write_summary(
                 skipped.reason
             )?;
         }
-    } else if !discovery.skipped.is_empty() {
+    } else if !report.skipped.is_empty() {
         writeln!(out, "          (--verbose lists the skipped files)")?;
     }
     Ok(())
 }
 
 /// One line on the execution check: what it searched and what it saw.
-pub fn write_execution_check(
+fn write_execution_check(
     out: &mut dyn Write,
     stats: &CheckStats,
     elapsed: Duration,
@@ -125,21 +141,21 @@ pub fn write_execution_check(
 }
 
 /// Whether any scanned file is a Sysmon log.
-fn any_sysmon(result: &ScanResult) -> bool {
-    result
+fn any_sysmon(report: &RunReport) -> bool {
+    report
         .files
         .iter()
-        .any(|f| f.identity.as_ref().is_some_and(LogIdentity::is_sysmon))
+        .any(|f| f.identity.as_ref().is_some_and(is_sysmon))
 }
 
 /// Warns when no Sysmon log was scanned and nothing was found: the detections need Sysmon
 /// registry events (or Security 4657, rarely audited), so an empty result over, say,
 /// Security logs alone is no clean bill of health.
-pub fn write_coverage_warning(out: &mut dyn Write, result: &ScanResult) -> io::Result<()> {
-    if result.files.is_empty()
-        || any_sysmon(result)
-        || !result.findings.is_empty()
-        || result.stats.registry_events > 0
+fn write_coverage_warning(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+    if report.files.is_empty()
+        || any_sysmon(report)
+        || !report.findings.is_empty()
+        || report.stats.registry_events > 0
     {
         return Ok(());
     }
@@ -149,13 +165,13 @@ pub fn write_coverage_warning(out: &mut dyn Write, result: &ScanResult) -> io::R
          (Microsoft-Windows-Sysmon/Operational) and no registry event was read: the detections \
          need Sysmon registry events (EID 12, 13, 14) or Security 4657 (registry auditing), so \
          no findings here says nothing about WMI persistence",
-        result.files.len()
+        report.files.len()
     )
 }
 
 /// Per-host totals: findings by detection and severity, first and last finding, and whether
 /// the host's Sysmon log was scanned (so that no findings is a real clean result).
-pub fn write_hosts(out: &mut dyn Write, result: &ScanResult, time: &TimeDisplay) -> io::Result<()> {
+fn write_hosts(out: &mut dyn Write, result: &RunReport, time: &TimeDisplay) -> io::Result<()> {
     #[derive(Default)]
     struct Host {
         sysmon_files: u64,
@@ -172,7 +188,7 @@ pub fn write_hosts(out: &mut dyn Write, result: &ScanResult, time: &TimeDisplay)
             continue;
         };
         let host = hosts.entry(identity.host.clone()).or_default();
-        if identity.is_sysmon() {
+        if is_sysmon(identity) {
             host.sysmon_files += 1;
             host.sysmon_records += file.records;
         } else {

@@ -2,7 +2,7 @@
 //! in place, streamed from the archive chunk by chunk, without extracting anything to disk.
 //! A corrupt or encrypted archive or member is a per-file error.
 
-use crate::discover::EVTX_MAGIC;
+use crate::read::layout::FILE_MAGIC;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -80,7 +80,7 @@ pub fn list(path: &Path) -> io::Result<Listing> {
             .map_err(zip_error)
             .and_then(|mut member| member.read_exact(&mut magic));
         match read {
-            Ok(()) if &magic == EVTX_MAGIC => listing.evtx.push((Member { index, name }, size)),
+            Ok(()) if &magic == FILE_MAGIC => listing.evtx.push((Member { index, name }, size)),
             Ok(()) => {
                 listing
                     .skipped

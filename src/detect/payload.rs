@@ -1,20 +1,9 @@
-//! Did the payload run? For each finding whose data names a program, a second pass looks for
-//! process creations on the same host after the write: Sysmon Event ID 1 (`Image`,
-//! `CommandLine`) and Security 4688 (`NewProcessName`, `CommandLine`). It stays fast the way
-//! the main scan does: the payload names are searched in raw chunk bytes and only records that
-//! hold one are rendered (the same pre-filter, with other words).
+//! What a registry value would run: the program, and for script hosts the file they are
+//! given. The "did it run" pass searches the evidence for these words and asks `ran_in`
+//! whether a process creation ran the payload. Pure: no evidence is read here.
 
-use crate::discover::EvidenceFile;
-use crate::event::{event_record_id, event_time, RecordHeader, SECURITY_PROVIDER, SYSMON_PROVIDER};
-use crate::finding::Finding;
-use crate::prefilter::Needle;
-use crate::reader::Reader;
-use crate::rendered::Rendered;
-use crate::scan::{run_units, FileSummary, Silent};
-use jiff::Timestamp;
+use crate::event::process::ProcessStart;
 use serde::Serialize;
-use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 /// Endings that close a program or script path in value data.
 const EXTENSIONS: &[&str] = &[
@@ -52,12 +41,12 @@ pub struct Payload {
 
 impl Payload {
     /// The word searched for in the evidence: the argument when there is one.
-    fn needle(&self) -> &str {
+    pub fn needle(&self) -> &str {
         self.argument.as_deref().unwrap_or(&self.program)
     }
 
     /// Whether a process start ran this payload.
-    fn ran_in(&self, start: &ProcessStart) -> bool {
+    pub fn ran_in(&self, start: &ProcessStart) -> bool {
         let image = file_name(&start.image).to_ascii_lowercase();
         image == self.program
             && self
@@ -141,158 +130,10 @@ pub fn payload(data: &str) -> Option<Payload> {
     Some(Payload { program, argument })
 }
 
-/// A process creation read from the evidence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProcessStart {
-    /// When it started.
-    pub timestamp: Timestamp,
-    /// `System/Computer`.
-    pub host: String,
-    /// 1 (Sysmon) or 4688 (Security).
-    pub event_id: u16,
-    /// The process image.
-    pub image: String,
-    /// Its command line ("" when not audited).
-    pub command_line: String,
-    /// The record's id.
-    pub record_id: u64,
-}
-
-impl ProcessStart {
-    /// Reads a Sysmon EID 1 or Security 4688 event from a rendered record.
-    pub fn from_rendered(event: &Rendered, header: RecordHeader) -> Option<ProcessStart> {
-        let provider = event.provider.as_deref()?;
-        let event_id = event.event_id()?;
-        let image = match (provider, event_id) {
-            (p, 1) if p.eq_ignore_ascii_case(SYSMON_PROVIDER) => &event.data.image,
-            (p, 4688) if p.eq_ignore_ascii_case(SECURITY_PROVIDER) => &event.data.new_process_name,
-            _ => return None,
-        };
-        Some(ProcessStart {
-            timestamp: event_time(event, header),
-            host: event.computer.clone().unwrap_or_default(),
-            event_id,
-            image: image.clone().unwrap_or_default(),
-            command_line: event.data.command_line.clone().unwrap_or_default(),
-            record_id: event_record_id(event, header),
-        })
-    }
-}
-
-/// The first run of a finding's payload seen in the evidence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Execution {
-    /// When the process started (RFC 3339, UTC, in NDJSON).
-    #[serde(serialize_with = "as_text")]
-    pub timestamp: Timestamp,
-    /// 1 (Sysmon process creation) or 4688 (Security).
-    pub event_id: u16,
-    /// The process image.
-    pub image: String,
-    /// Its command line.
-    pub command_line: String,
-    /// The evidence file it was read from.
-    pub source_path: String,
-    /// The record's id.
-    pub record_id: u64,
-}
-
-fn as_text<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(ts)
-}
-
-/// What the execution check did, for the summary.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct CheckStats {
-    /// Distinct payload words searched for.
-    pub payloads: usize,
-    /// Process creations naming a payload that were read.
-    pub process_starts: usize,
-    /// Findings whose payload was seen running.
-    pub seen: usize,
-}
-
-/// Fills `execution` for every finding with a payload: the first process creation on the
-/// same host, at or after the write, whose image is the payload's program (and whose command
-/// line names its argument). Reads again only the Sysmon and Security logs (process creations
-/// are nowhere else) of the hosts with findings, and files whose host and log are unknown
-/// (`summaries[i]` describes `files[i]`), rendering only records that name a payload.
-pub fn check(
-    files: &[EvidenceFile],
-    summaries: &[FileSummary],
-    findings: &mut [Finding],
-    threads: usize,
-    recover: bool,
-) -> Result<CheckStats, String> {
-    let hosts: Vec<&str> = findings.iter().map(|f| f.event.host.as_str()).collect();
-    let files: Vec<EvidenceFile> = files
-        .iter()
-        .zip(summaries)
-        .filter(|(_, summary)| {
-            summary.identity.as_ref().is_none_or(|id| {
-                id.records_processes() && hosts.iter().any(|h| h.eq_ignore_ascii_case(&id.host))
-            })
-        })
-        .map(|(file, _)| file.clone())
-        .collect();
-    let words: BTreeSet<String> = findings
-        .iter()
-        .filter_map(|f| f.payload.as_ref())
-        .map(|p| p.needle().to_string())
-        .collect();
-    let mut stats = CheckStats {
-        payloads: words.len(),
-        ..CheckStats::default()
-    };
-    if words.is_empty() {
-        return Ok(stats);
-    }
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let reader = Reader::with_needle(
-        Some(Needle::new(&words)?),
-        recover,
-        ProcessStart::from_rendered,
-    );
-    let units = run_units(&files, threads, &reader, &Silent, |_, evidence, batch| {
-        let starts: Vec<(ProcessStart, PathBuf)> = batch
-            .events
-            .into_iter()
-            .map(|e| (e.event, evidence.label()))
-            .collect();
-        (starts, 0)
-    })?;
-    let mut starts: Vec<(ProcessStart, PathBuf)> = units.into_iter().flatten().collect();
-    starts.sort_by(|a, b| {
-        (a.0.timestamp, &a.1, a.0.record_id).cmp(&(b.0.timestamp, &b.1, b.0.record_id))
-    });
-    stats.process_starts = starts.len();
-    for finding in findings.iter_mut() {
-        let Some(payload) = &finding.payload else {
-            continue;
-        };
-        let written = finding.event.timestamp;
-        let host = &finding.event.host;
-        finding.execution = starts
-            .iter()
-            .find(|(s, _)| {
-                s.timestamp >= written && s.host.eq_ignore_ascii_case(host) && payload.ran_in(s)
-            })
-            .map(|(s, path)| Execution {
-                timestamp: s.timestamp,
-                event_id: s.event_id,
-                image: s.image.clone(),
-                command_line: s.command_line.clone(),
-                source_path: path.to_string_lossy().into_owned(),
-                record_id: s.record_id,
-            });
-        stats.seen += usize::from(finding.execution.is_some());
-    }
-    Ok(stats)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::Timestamp;
 
     fn p(program: &str, argument: Option<&str>) -> Option<Payload> {
         Some(Payload {

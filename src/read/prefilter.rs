@@ -1,9 +1,9 @@
-//! The pre-filter: decides from a chunk's raw bytes which records can possibly name
-//! WmiPrvSE.exe, so that the rest are never rendered. See `docs/prefilter.md` for why this
-//! loses no finding.
+//! The pre-filter: decides from a chunk's raw bytes which records can possibly hold a word (for
+//! the detection pass, `wmiprvse.exe`), so that the rest are never rendered. See
+//! `docs/prefilter.md` for why this loses no finding.
 //!
-//! Two levels, both byte searches for `wmiprvse.exe` (ASCII case-insensitive) as UTF-16LE
-//! and as single bytes (ANSI string values):
+//! Two levels, both byte searches for the words (ASCII case-insensitive) as UTF-16LE and as
+//! single bytes (ANSI string values):
 //! 1. A chunk without the text is skipped unparsed: everything a record renders comes from
 //!    its own chunk.
 //! 2. In a chunk with it, records are checked one by one: a record is rendered when it
@@ -12,14 +12,12 @@
 //!    occurrence sits in a template definition (which several records may render), every
 //!    record of the chunk is rendered.
 
-use crate::reader::{CHUNK_HEADER_SIZE, RECORD_MAGIC};
+use super::layout::{
+    self, chunk_header, CHUNK_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_OVERHEAD,
+};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::ops::Range;
 
-/// The text every WmiPrvSE-written event carries in its `Image` field.
-const NEEDLE: &str = "wmiprvse.exe";
-/// Record header (24) plus the trailing size copy (4).
-const RECORD_OVERHEAD: usize = 28;
 /// Value type of a nested BinXML fragment.
 const BINXML_VALUE: u8 = 0x21;
 
@@ -39,11 +37,6 @@ enum Searcher {
 }
 
 impl Needle {
-    /// The WmiPrvSE.exe needle.
-    pub fn wmiprvse() -> Result<Needle, String> {
-        Needle::new(&[NEEDLE])
-    }
-
     /// A needle for any of `words` (ASCII case-insensitive), each as UTF-16LE and as single
     /// bytes. Building only fails for absurd sizes; the error is passed on, not assumed away.
     pub fn new(words: &[&str]) -> Result<Needle, String> {
@@ -206,11 +199,11 @@ impl ChunkPlan {
             return;
         };
         for &start in record_starts {
-            let Some(size) = u32_at(chunk, start + 4) else {
+            let Some(size) = u32_at(chunk, start + layout::record_header::SIZE) else {
                 continue;
             };
             if !self.wants(start..start + size) {
-                if let Some(first) = chunk.get_mut(start + 24) {
+                if let Some(first) = chunk.get_mut(start + RECORD_HEADER_SIZE) {
                     *first = 0x00;
                 }
             }
@@ -270,15 +263,14 @@ impl Walk {
     }
 }
 
+/// A u32 size or offset in chunk bytes.
 fn u32_at(data: &[u8], at: usize) -> Option<usize> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    let word = u32::from_le_bytes(bytes.try_into().ok()?);
-    usize::try_from(word).ok()
+    usize::try_from(layout::u32_at(data, at)?).ok()
 }
 
+/// A u16 size in chunk bytes.
 fn u16_at(data: &[u8], at: usize) -> Option<usize> {
-    let bytes = data.get(at..at.checked_add(2)?)?;
-    Some(usize::from(u16::from_le_bytes(bytes.try_into().ok()?)))
+    Some(usize::from(layout::u16_at(data, at)?))
 }
 
 /// Walks the chunk's live records the way the `evtx` crate does (from the header to the
@@ -287,7 +279,7 @@ fn u16_at(data: &[u8], at: usize) -> Option<usize> {
 /// BinXML values), every definition is inline in it or in an earlier record, and every
 /// value has a type the crate reads in exactly its declared size.
 fn walk(chunk: &[u8]) -> Option<Walk> {
-    let free = u32_at(chunk, 48)?.min(chunk.len());
+    let free = u32_at(chunk, chunk_header::FREE_SPACE_OFFSET)?.min(chunk.len());
     let mut walk = Walk {
         record_starts: Vec::new(),
         complete: true,
@@ -315,7 +307,7 @@ fn walk(chunk: &[u8]) -> Option<Walk> {
             locals: &mut walk.local_values,
             depth: 0,
         };
-        if record.stream(pos + 24..end - 4) {
+        if record.stream(pos + RECORD_HEADER_SIZE..end - 4) {
             walk.record_starts.push(pos);
         }
         walk.records.push(pos..end);
@@ -447,9 +439,13 @@ fn value_size_is_exact(kind: u8, size: usize, bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn needle() -> Needle {
+        Needle::new(&["wmiprvse.exe"]).unwrap()
+    }
+
     #[test]
     fn finds_both_encodings_in_any_case() {
-        let needle = Needle::wmiprvse().unwrap();
+        let needle = needle();
         let utf16: Vec<u8> = "x\\WmiPrvSE.EXE"
             .encode_utf16()
             .flat_map(u16::to_le_bytes)
@@ -468,7 +464,7 @@ mod tests {
         // The evtx crate drops NUL characters when it renders text, so these all render as
         // the word: a NUL inside an ANSI value, and a UTF-16 value ended by its terminator
         // right before the next value.
-        let needle = Needle::wmiprvse().unwrap();
+        let needle = needle();
         assert_eq!(needle.occurrences(b"C:\\WmiPrv\0SE.exe\0"), vec![3..16]);
         let split: Vec<u8> = "WmiPr\0"
             .encode_utf16()
@@ -482,10 +478,7 @@ mod tests {
     #[test]
     fn a_chunk_without_the_needle_is_skipped() {
         let chunk = vec![0u8; 65536];
-        assert_eq!(
-            ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap()),
-            ChunkPlan::Skip
-        );
+        assert_eq!(ChunkPlan::for_chunk(&chunk, &needle()), ChunkPlan::Skip);
     }
 
     #[test]
@@ -493,7 +486,7 @@ mod tests {
         let mut chunk = vec![0u8; 65536];
         chunk[48..52].copy_from_slice(&512u32.to_le_bytes());
         chunk[200..212].copy_from_slice(b"wmiprvse.exe");
-        let plan = ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap());
+        let plan = ChunkPlan::for_chunk(&chunk, &needle());
         assert!(matches!(plan, ChunkPlan::Matching { .. }));
         assert!(
             plan.wants(512..600),
@@ -534,7 +527,7 @@ mod tests {
     #[test]
     fn only_records_holding_the_text_are_rendered() {
         let chunk = first_chunk(&[event("a.exe"), event("C:\\WmiPrvSE.exe"), event("b.exe")]);
-        let plan = ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap());
+        let plan = ChunkPlan::for_chunk(&chunk, &needle());
         let ChunkPlan::Matching { record_starts, .. } = &plan else {
             panic!("expected a per-record plan, got {plan:?}");
         };
@@ -552,9 +545,6 @@ mod tests {
         // A field *named* like the needle puts the text in the shared template definition.
         let odd = event("a.exe").with("WmiPrvSE.exe", "x");
         let chunk = first_chunk(&[odd.clone(), odd]);
-        assert_eq!(
-            ChunkPlan::for_chunk(&chunk, &Needle::wmiprvse().unwrap()),
-            ChunkPlan::All
-        );
+        assert_eq!(ChunkPlan::for_chunk(&chunk, &needle()), ChunkPlan::All);
     }
 }

@@ -4,15 +4,16 @@
 //! are written to a temporary file beside the target and renamed into place only when the run
 //! ends well, so a failed run leaves neither a half-written nor an empty file behind.
 
-use crate::archive::ZIP_MAGIC;
-use crate::discover::{named_like_a_log, EVTX_MAGIC};
+use crate::evidence::archive::ZIP_MAGIC;
+use crate::evidence::named_like_a_log;
+use crate::read::layout::FILE_MAGIC;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 /// The signatures of files that are never replaced: EVTX and zip (local file header).
-const EVIDENCE_SIGNATURES: [&[u8]; 2] = [EVTX_MAGIC, ZIP_MAGIC];
+const EVIDENCE_SIGNATURES: [&[u8]; 2] = [FILE_MAGIC, ZIP_MAGIC];
 
 /// A checked output path.
 #[derive(Debug)]
@@ -126,11 +127,6 @@ impl Destination {
         })
     }
 
-    /// The path as given.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Opens the temporary file beside the destination (or the device itself).
     pub fn create(&self) -> Result<Pending, String> {
         let target = if self.device {
@@ -166,6 +162,11 @@ impl Destination {
 }
 
 impl Pending {
+    /// The destination, as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The writer results go to.
     pub fn writer(&mut self) -> &mut dyn Write {
         &mut self.writer

@@ -1,7 +1,7 @@
 //! The progress bar (indicatif, on stderr, only when stderr is a terminal): bytes read, files
 //! done and findings so far. Updated from every worker through atomics.
 
-use crate::scan::Progress;
+use crate::pass::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -1,19 +1,22 @@
-//! Finding evidence: walks the paths the user gave, recursively, and keeps the files that
+//! Evidence files: walks the paths the user gave, recursively, and keeps the files that
 //! start with the EVTX magic whatever their name, and the EVTX members of zip archives. A file
 //! *named* like a log (`.evtx`) that holds none (empty, cut inside its header, no signature)
 //! is itself a fact — a cleared log, a failed collection — so it is reported, not skipped.
 //! Other files are counted as skipped with their reason; paths that cannot be read
 //! (permissions, vanished files) are reported, symlink loops noted, and the walk goes on.
+//!
+//! An evidence file opens its own bytes (`EvidenceFile::with_chunks`), a plain file or a
+//! member streamed from its archive, so that reading never needs to know about zip.
 
-use crate::archive::{self, Member, ZIP_MAGIC};
-use crate::reader::FILE_HEADER_SIZE;
+pub mod archive;
+
+use crate::problem::{Kind, Problem};
+use crate::read::layout::{chunk_offset, FILE_HEADER_SIZE, FILE_MAGIC};
+use archive::{Member, ZIP_MAGIC};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
-
-/// The first 8 bytes of every EVTX file.
-pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
 
 /// Whether a file is named like an event log: such a file is evidence even when it holds no
 /// log (a cleared log or a failed collection is itself a fact).
@@ -27,7 +30,7 @@ pub fn named_like_a_log(path: &Path) -> bool {
 pub struct EvidenceFile {
     /// Where it is (for an archive member: the archive).
     pub path: PathBuf,
-    /// Its size when found (for an archive member: the member's size).
+    /// Its size when found (for an archive member: the size the archive declares).
     pub len: u64,
     /// The member, when the log is inside a zip archive.
     pub member: Option<Member>,
@@ -35,6 +38,7 @@ pub struct EvidenceFile {
 
 impl EvidenceFile {
     /// A file on disk.
+    #[cfg(test)]
     pub fn file(path: PathBuf, len: u64) -> EvidenceFile {
         EvidenceFile {
             path,
@@ -50,6 +54,36 @@ impl EvidenceFile {
             None => self.path.clone(),
         }
     }
+
+    /// Whether the end of its stream is the normal end of its chunks: an archive member's
+    /// declared size is the archive's word, so a member is read to its real end.
+    pub fn reads_to_end(&self) -> bool {
+        self.member.is_some()
+    }
+
+    /// Runs `read` on the file's bytes from the start of chunk `first` on: a plain file is
+    /// opened read-only and positioned, an archive member is streamed from its archive and
+    /// the bytes before the chunk are skipped.
+    pub fn with_chunks<T>(
+        &self,
+        first: u64,
+        read: impl FnOnce(&mut dyn Read) -> T,
+    ) -> io::Result<T> {
+        let offset = chunk_offset(first)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "chunk offset overflows"))?;
+        match &self.member {
+            None => {
+                let mut file = File::open(&self.path)?;
+                file.seek(SeekFrom::Start(offset))?;
+                Ok(read(&mut file))
+            }
+            Some(member) => archive::with_member(&self.path, member.index, |stream| {
+                io::copy(&mut stream.take(offset), &mut io::sink())?;
+                Ok(read(stream))
+            })
+            .and_then(|result| result),
+        }
+    }
 }
 
 /// A file that is not scanned, and why.
@@ -61,15 +95,6 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// A path that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiscoverError {
-    /// The path (or the walk's root when the error names none).
-    pub path: PathBuf,
-    /// What went wrong.
-    pub message: String,
-}
-
 /// Everything found under the given paths.
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -77,25 +102,22 @@ pub struct Discovery {
     pub files: Vec<EvidenceFile>,
     /// Files that are not event logs (neither named `.evtx` nor signed `ElfFile`).
     pub skipped: Vec<Skipped>,
-    /// Files that are logs by name or signature but hold no readable log: empty, cut inside
-    /// the file header, or named `.evtx` without the signature.
-    pub unreadable_logs: Vec<DiscoverError>,
-    /// Paths that could not be read.
-    pub errors: Vec<DiscoverError>,
-    /// Symlink loops: not followed, and nothing is lost by that.
-    pub loops: Vec<DiscoverError>,
+    /// Unreadable paths, files that are logs by name or signature but hold no readable log
+    /// (empty, cut inside the file header, named `.evtx` without the signature), and symlink
+    /// loops, in the order found.
+    pub problems: Vec<Problem>,
 }
 
-enum Kind {
+enum Class {
     Evtx,
     Zip,
     NotEvtx(String),
 }
 
 /// Reads the first bytes of `path` to decide whether it is EVTX.
-fn classify(path: &Path, len: u64) -> io::Result<Kind> {
+fn classify(path: &Path, len: u64) -> io::Result<Class> {
     if len == 0 {
-        return Ok(Kind::NotEvtx("empty file (0 bytes)".into()));
+        return Ok(Class::NotEvtx("empty file (0 bytes)".into()));
     }
     let mut magic = [0u8; 8];
     let mut file = File::open(path)?;
@@ -107,37 +129,85 @@ fn classify(path: &Path, len: u64) -> io::Result<Kind> {
         }
     }
     if read >= 4 && magic.starts_with(ZIP_MAGIC) {
-        return Ok(Kind::Zip);
+        return Ok(Class::Zip);
     }
     if read < magic.len() {
-        return Ok(Kind::NotEvtx(format!(
+        return Ok(Class::NotEvtx(format!(
             "too short for an EVTX file ({len} bytes)"
         )));
     }
-    if &magic != EVTX_MAGIC {
-        return Ok(Kind::NotEvtx(
+    if &magic != FILE_MAGIC {
+        return Ok(Class::NotEvtx(
             "not an EVTX file (no ElfFile signature)".into(),
         ));
     }
-    Ok(Kind::Evtx)
+    Ok(Class::Evtx)
 }
 
-/// Files the walk could not take as evidence: quietly skipped, or reported when they are
-/// named like a log.
-fn not_evtx(found: &mut Discovery, path: PathBuf, reason: String) {
-    if named_like_a_log(&path) {
-        found.unreadable_logs.push(DiscoverError {
-            path,
-            message: reason,
-        });
-    } else {
-        found.skipped.push(Skipped { path, reason });
+impl Discovery {
+    /// A file the walk could not take as evidence: quietly skipped, or reported when it is
+    /// named like a log.
+    fn not_evtx(&mut self, path: PathBuf, reason: String) {
+        if named_like_a_log(&path) {
+            self.problems
+                .push(Problem::file(Kind::UnreadableLog, path, reason));
+        } else {
+            self.skipped.push(Skipped { path, reason });
+        }
     }
-}
 
-/// The problem with an EVTX file shorter than its file header.
-fn truncated_header(len: u64) -> String {
-    format!("truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)")
+    /// An EVTX file of `len` bytes at `path`: scanned, or reported when it is cut inside its
+    /// header.
+    fn evtx(&mut self, path: PathBuf, len: u64, member: Option<Member>) {
+        if len < FILE_HEADER_SIZE {
+            let label = match &member {
+                Some(member) => archive::label(&path, &member.name),
+                None => path,
+            };
+            self.problems.push(Problem::file(
+                Kind::UnreadableLog,
+                label,
+                format!(
+                    "truncated inside the EVTX file header ({len} of {FILE_HEADER_SIZE} bytes)"
+                ),
+            ));
+        } else {
+            self.files.push(EvidenceFile { path, len, member });
+        }
+    }
+
+    /// Adds an archive's EVTX members; its other members are skipped, its damage reported.
+    fn archive(&mut self, path: PathBuf) {
+        let listing = match archive::list(&path) {
+            Ok(listing) => listing,
+            Err(e) => {
+                self.problems.push(Problem::file(
+                    Kind::UnreadablePath,
+                    path,
+                    format!("cannot read the zip archive: {e}"),
+                ));
+                return;
+            }
+        };
+        for (name, size, reason) in listing.skipped {
+            let reason = if size == 0 {
+                "empty file (0 bytes)".to_string()
+            } else {
+                reason
+            };
+            self.not_evtx(archive::label(&path, &name), reason);
+        }
+        for (name, message) in listing.errors {
+            self.problems.push(Problem::file(
+                Kind::UnreadablePath,
+                archive::label(&path, &name),
+                message,
+            ));
+        }
+        for (member, len) in listing.evtx {
+            self.evtx(path.clone(), len, Some(member));
+        }
+    }
 }
 
 /// Walks `roots` (files or folders) and sorts what it finds.
@@ -150,22 +220,21 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
                 Ok(entry) => entry,
                 Err(e) => {
                     let path = e.path().unwrap_or(root).to_path_buf();
-                    match e.loop_ancestor() {
-                        Some(ancestor) => found.loops.push(DiscoverError {
+                    let problem = match e.loop_ancestor() {
+                        Some(ancestor) => Problem::file(
+                            Kind::Loop,
                             path,
-                            message: format!(
-                                "symlink loop back to {} (not followed)",
-                                ancestor.display()
-                            ),
-                        }),
-                        None => found.errors.push(DiscoverError {
+                            format!("symlink loop back to {} (not followed)", ancestor.display()),
+                        ),
+                        None => Problem::file(
+                            Kind::UnreadablePath,
                             path,
-                            message: e
-                                .io_error()
+                            e.io_error()
                                 .map(|io| io.to_string())
                                 .unwrap_or_else(|| e.to_string()),
-                        }),
-                    }
+                        ),
+                    };
+                    found.problems.push(problem);
                     continue;
                 }
             };
@@ -176,75 +245,27 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
             let len = match entry.metadata() {
                 Ok(meta) => meta.len(),
                 Err(e) => {
-                    found.errors.push(DiscoverError {
-                        path,
-                        message: e.to_string(),
-                    });
+                    found
+                        .problems
+                        .push(Problem::file(Kind::UnreadablePath, path, e.to_string()));
                     continue;
                 }
             };
             match classify(&path, len) {
-                Ok(Kind::Evtx) if len < FILE_HEADER_SIZE => {
-                    found.unreadable_logs.push(DiscoverError {
-                        path,
-                        message: truncated_header(len),
-                    })
-                }
-                Ok(Kind::Evtx) => found.files.push(EvidenceFile::file(path, len)),
-                Ok(Kind::Zip) => add_archive(&mut found, path),
-                Ok(Kind::NotEvtx(reason)) => not_evtx(&mut found, path, reason),
-                Err(e) => found.errors.push(DiscoverError {
+                Ok(Class::Evtx) => found.evtx(path, len, None),
+                Ok(Class::Zip) => found.archive(path),
+                Ok(Class::NotEvtx(reason)) => found.not_evtx(path, reason),
+                Err(e) => found.problems.push(Problem::file(
+                    Kind::UnreadablePath,
                     path,
-                    message: format!("cannot read: {e}"),
-                }),
+                    format!("cannot read: {e}"),
+                )),
             }
         }
     }
     found.files.sort_by_key(EvidenceFile::label);
     found.files.dedup_by(|a, b| a.label() == b.label());
     found
-}
-
-/// Adds an archive's EVTX members; its other members are skipped, its damage reported.
-fn add_archive(found: &mut Discovery, path: PathBuf) {
-    let listing = match archive::list(&path) {
-        Ok(listing) => listing,
-        Err(e) => {
-            found.errors.push(DiscoverError {
-                path,
-                message: format!("cannot read the zip archive: {e}"),
-            });
-            return;
-        }
-    };
-    for (name, size, reason) in listing.skipped {
-        let reason = if size == 0 {
-            "empty file (0 bytes)".to_string()
-        } else {
-            reason
-        };
-        not_evtx(found, archive::label(&path, &name), reason);
-    }
-    for (name, message) in listing.errors {
-        found.errors.push(DiscoverError {
-            path: archive::label(&path, &name),
-            message,
-        });
-    }
-    for (member, len) in listing.evtx {
-        if len < FILE_HEADER_SIZE {
-            found.unreadable_logs.push(DiscoverError {
-                path: archive::label(&path, &member.name),
-                message: truncated_header(len),
-            });
-            continue;
-        }
-        found.files.push(EvidenceFile {
-            path: path.clone(),
-            len,
-            member: Some(member),
-        });
-    }
 }
 
 #[cfg(test)]
@@ -255,12 +276,12 @@ mod tests {
     #[test]
     fn sorts_files_by_signature_not_name() {
         let dir = tempfile::tempdir().unwrap();
-        let mut evtx = EVTX_MAGIC.to_vec();
+        let mut evtx = FILE_MAGIC.to_vec();
         evtx.resize(FILE_HEADER_SIZE as usize + 10, 0);
         fs::write(dir.path().join("renamed.log"), &evtx).unwrap();
         fs::write(dir.path().join("fake.evtx"), b"not an event log").unwrap();
         fs::write(dir.path().join("empty.evtx"), b"").unwrap();
-        fs::write(dir.path().join("short.evtx"), &EVTX_MAGIC[..]).unwrap();
+        fs::write(dir.path().join("short.evtx"), &FILE_MAGIC[..]).unwrap();
         fs::write(dir.path().join("notes.txt"), b"notes").unwrap();
         fs::create_dir(dir.path().join("sub")).unwrap();
         fs::write(dir.path().join("sub").join("b.evtx"), &evtx).unwrap();
@@ -273,8 +294,9 @@ mod tests {
             .collect();
         assert_eq!(names, ["renamed.log", "b.evtx"]);
         let bad: Vec<_> = found
-            .unreadable_logs
+            .problems
             .iter()
+            .filter(|p| p.kind == Kind::UnreadableLog)
             .map(|s| (s.path.file_name().unwrap().to_owned(), s.message.as_str()))
             .collect();
         assert_eq!(
@@ -300,14 +322,15 @@ mod tests {
             skipped,
             [("notes.txt".into(), "too short for an EVTX file (5 bytes)")]
         );
-        assert!(found.errors.is_empty());
+        assert_eq!(found.problems.len(), 3);
     }
 
     #[test]
     fn missing_paths_are_reported() {
         let found = discover(&[PathBuf::from("/nonexistent/wmihunt")]);
         assert!(found.files.is_empty());
-        assert_eq!(found.errors.len(), 1);
+        assert_eq!(found.problems.len(), 1);
+        assert_eq!(found.problems[0].kind, Kind::UnreadablePath);
     }
 
     #[cfg(unix)]
@@ -317,14 +340,14 @@ mod tests {
         fs::create_dir(dir.path().join("a")).unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("a").join("loop")).unwrap();
         let found = discover(&[dir.path().to_path_buf()]);
-        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert!(!found.problems.is_empty());
         assert!(
             found
-                .loops
+                .problems
                 .iter()
-                .any(|e| e.message.contains("symlink loop")),
+                .all(|p| p.kind == Kind::Loop && p.message.contains("symlink loop")),
             "{:?}",
-            found.loops
+            found.problems
         );
     }
 }

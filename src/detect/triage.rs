@@ -3,8 +3,8 @@
 //! a short reason; the triage score ranks findings (`--sort score`). Documented in
 //! `docs/triage.md`.
 
-use crate::detect::Match;
-use crate::event::RegistryEvent;
+use super::Match;
+use crate::event::registry::RegistryEvent;
 use serde::Serialize;
 
 /// One reason a finding deserves attention.
@@ -72,9 +72,17 @@ fn longest_base64_run(data: &str) -> usize {
 
 /// Every indicator for a finding.
 pub fn indicators(event: &RegistryEvent, matched: &Match) -> Vec<Indicator> {
+    let data = event.details.as_deref().unwrap_or("");
+    let mut found = command_indicators(data);
+    found.extend(location_indicators(event, matched));
+    found
+}
+
+/// What a command line (value data, a consumer's command) says about itself: script hosts,
+/// staging folders, network locations, encoding.
+pub fn command_indicators(data: &str) -> Vec<Indicator> {
     let mut found = Vec::new();
     let mut add = |name, reason: String| found.push(Indicator { name, reason });
-    let data = event.details.as_deref().unwrap_or("");
     let lower = data.to_ascii_lowercase();
 
     let programs: Vec<String> = words(data).collect();
@@ -122,6 +130,16 @@ pub fn indicators(event: &RegistryEvent, matched: &Match) -> Vec<Indicator> {
     } else if longest_base64_run(data) >= 40 {
         add("encoded_command", "long base64 run in the data".into());
     }
+    found
+}
+
+/// What the location written and the writer say: a replaced Winlogon shell, a service binary
+/// outside the system folders, a provider host running from an odd place.
+fn location_indicators(event: &RegistryEvent, matched: &Match) -> Vec<Indicator> {
+    let mut found = Vec::new();
+    let mut add = |name, reason: String| found.push(Indicator { name, reason });
+    let data = event.details.as_deref().unwrap_or("");
+    let lower = data.to_ascii_lowercase();
     let value = matched
         .value_name
         .as_deref()

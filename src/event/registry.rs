@@ -1,18 +1,14 @@
-//! Registry events: the fields of a Sysmon registry event (EID 12, 13, 14) that wmihunt
-//! reports, read by name from a record rendered as JSON. Fields are looked up by `Name`
-//! because Sysmon versions differ (`RuleName` and `User` exist only in some).
+//! Registry events: the fields of a Sysmon registry event (EID 12, 13, 14) or a Security 4657
+//! that wmihunt reports. Fields are looked up by `Name` because Sysmon versions differ
+//! (`RuleName` and `User` exist only in some).
 
-use crate::rendered::Rendered;
+use super::{event_record_id, event_time, parse_id, SECURITY_PROVIDER, SYSMON_PROVIDER};
+use crate::read::rendered::Rendered;
+use crate::read::RecordHeader;
 use jiff::Timestamp;
-
-/// The Sysmon provider name, compared case-insensitively.
-pub const SYSMON_PROVIDER: &str = "Microsoft-Windows-Sysmon";
 
 /// Sysmon's registry event ids: 12 key/value created or deleted, 13 value set, 14 renamed.
 pub const REGISTRY_EVENT_IDS: [u16; 3] = [12, 13, 14];
-
-/// The Security auditing provider, whose Event ID 4657 records a registry value change.
-pub const SECURITY_PROVIDER: &str = "Microsoft-Windows-Security-Auditing";
 
 /// Security's "a registry value was modified".
 pub const SECURITY_REGISTRY_EVENT_ID: u16 = 4657;
@@ -53,71 +49,6 @@ pub struct RegistryEvent {
     pub details: Option<String>,
     /// `NewName`: the new key path (EID 14).
     pub new_name: Option<String>,
-}
-
-/// Which host and log a file holds, from one of its records: a file is one host's one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LogIdentity {
-    /// `System/Computer`.
-    pub host: String,
-    /// `System/Channel`.
-    pub channel: String,
-    /// `System/Provider/@Name`.
-    pub provider: String,
-}
-
-impl LogIdentity {
-    /// Reads the identity from a rendered record.
-    pub fn from_rendered(event: &Rendered) -> Option<LogIdentity> {
-        if event.provider.is_none() && event.channel.is_none() && event.computer.is_none() {
-            return None;
-        }
-        Some(LogIdentity {
-            host: event.computer.clone().unwrap_or_default(),
-            channel: event.channel.clone().unwrap_or_default(),
-            provider: event.provider.clone().unwrap_or_default(),
-        })
-    }
-
-    /// Whether this log records process creations (Sysmon 1, Security 4688).
-    pub fn records_processes(&self) -> bool {
-        self.is_sysmon() || self.channel.eq_ignore_ascii_case("Security")
-    }
-
-    /// Whether this is a Sysmon log, where registry events are recorded.
-    pub fn is_sysmon(&self) -> bool {
-        self.provider.eq_ignore_ascii_case(SYSMON_PROVIDER)
-            || self
-                .channel
-                .eq_ignore_ascii_case("Microsoft-Windows-Sysmon/Operational")
-    }
-}
-
-/// The record header fields used when the rendered event lacks them.
-#[derive(Debug, Clone, Copy)]
-pub struct RecordHeader {
-    /// The record header's event record id.
-    pub record_id: u64,
-    /// The record header's time.
-    pub timestamp: Timestamp,
-}
-
-/// The event's time: `TimeCreated/@SystemTime`, else the record header's.
-pub fn event_time(event: &Rendered, header: RecordHeader) -> Timestamp {
-    event
-        .time_created
-        .as_deref()
-        .and_then(|s| s.parse::<Timestamp>().ok())
-        .unwrap_or(header.timestamp)
-}
-
-/// The event's record id: `EventRecordID`, else the record header's.
-pub fn event_record_id(event: &Rendered, header: RecordHeader) -> u64 {
-    event
-        .record_id
-        .as_deref()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(header.record_id)
 }
 
 impl RegistryEvent {
@@ -222,15 +153,6 @@ impl RegistryEvent {
             details: None,
             new_name: None,
         }
-    }
-}
-
-/// A process id as Windows writes it: decimal, or hex with `0x` (Security events).
-fn parse_id(text: &str) -> Option<u64> {
-    let text = text.trim();
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => text.parse().ok(),
     }
 }
 

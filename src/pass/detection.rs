@@ -1,0 +1,254 @@
+//! The detection pass: reads every chunk of every evidence file (through `super::run_units`),
+//! takes the registry events out of the records that can name WmiPrvSE.exe, matches them
+//! against the catalog and makes findings, gathered with the problems and counts in a
+//! deterministic order. What is kept grows with the findings, not with the evidence.
+
+use super::{run_units, PassError, Progress};
+use crate::detect::payload;
+use crate::detect::triage;
+use crate::detect::{Match, Matcher};
+use crate::event::registry::RegistryEvent;
+use crate::evidence::EvidenceFile;
+use crate::finding::Finding;
+use crate::problem::Problem;
+use crate::read::prefilter::Needle;
+use crate::read::{ChunkBatch, LogIdentity, Reader, SourcedEvent};
+use crate::report::{FileSummary, Stats};
+use jiff::Timestamp;
+use std::path::Path;
+
+/// The text every WmiPrvSE-written event carries in its writer field: what the pre-filter
+/// searches chunks for.
+const WRITER_WORD: &str = "wmiprvse.exe";
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Worker threads.
+    pub threads: usize,
+    /// Skip chunks and records that cannot name WmiPrvSE.exe.
+    pub prefilter: bool,
+    /// Also carve records from chunk slack.
+    pub recover: bool,
+    /// Keep events at or after this time.
+    pub from: Option<Timestamp>,
+    /// Keep events at or before this time.
+    pub to: Option<Timestamp>,
+}
+
+/// What the detection pass produced.
+#[derive(Debug, Default)]
+pub struct Detected {
+    /// Every scanned file, in the order given.
+    pub files: Vec<FileSummary>,
+    /// Findings in output order (time, file, record id).
+    pub findings: Vec<Finding>,
+    /// Everything that could not be read, in file and chunk order.
+    pub problems: Vec<Problem>,
+    /// Totals.
+    pub stats: Stats,
+}
+
+/// What one unit of work produced, reduced on the worker.
+struct UnitOutput {
+    file: usize,
+    stats: Stats,
+    findings: Vec<Finding>,
+    problems: Vec<Problem>,
+    identity: Option<LogIdentity>,
+}
+
+/// The counts of one unit of work (files are counted by the caller).
+fn stats_of<T>(batch: &ChunkBatch<T>) -> Stats {
+    Stats {
+        files: 0,
+        bytes: batch.bytes,
+        records: batch.records,
+        rendered: batch.rendered,
+        chunks_parsed: batch.chunks_parsed,
+        chunks_skipped: batch.chunks_skipped,
+        registry_events: batch.events.len() as u64,
+    }
+}
+
+/// The registry reader: with the pre-filter, only records that can name WmiPrvSE.exe are
+/// rendered.
+fn reader(options: &ScanOptions) -> Result<Reader<RegistryEvent>, PassError> {
+    let needle = if options.prefilter {
+        Some(Needle::new(&[WRITER_WORD]).map_err(PassError::Prefilter)?)
+    } else {
+        None
+    };
+    Ok(Reader::new(
+        needle,
+        options.recover,
+        RegistryEvent::from_rendered,
+    ))
+}
+
+/// Runs the detection pass over `files`.
+pub fn scan(
+    files: &[EvidenceFile],
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Detected, PassError> {
+    let reader = reader(options)?;
+    let matcher = Matcher::new();
+    let outputs = run_units(
+        files,
+        options.threads,
+        &reader,
+        progress,
+        |file, evidence, batch| {
+            let findings = to_findings(&matcher, &evidence.label(), &batch, options);
+            let found = findings.len() as u64;
+            let output = UnitOutput {
+                file,
+                stats: stats_of(&batch),
+                findings,
+                problems: batch.problems,
+                identity: batch.identity,
+            };
+            (output, found)
+        },
+    )?;
+
+    let mut result = Detected {
+        files: vec![FileSummary::default(); files.len()],
+        ..Detected::default()
+    };
+    result.stats.files = files.len() as u64;
+    for unit in outputs {
+        result.stats.add(&unit.stats);
+        if let Some(file) = result.files.get_mut(unit.file) {
+            file.records += unit.stats.records;
+            if file.identity.is_none() {
+                file.identity = unit.identity;
+            }
+        }
+        result.problems.extend(unit.problems);
+        result.findings.extend(unit.findings);
+    }
+    result.findings.sort_by(Finding::output_order);
+    Ok(result)
+}
+
+/// Scans one EVTX file held in memory, on the calling thread, through the same reader and
+/// matcher as `scan`: the entry point for fuzzing and for tests of crafted files.
+pub fn scan_buffer(
+    path: &Path,
+    bytes: &[u8],
+    options: &ScanOptions,
+) -> Result<Detected, PassError> {
+    let batch = reader(options)?.read_buffer(path, bytes);
+    let mut findings = to_findings(&Matcher::new(), path, &batch, options);
+    findings.sort_by(Finding::output_order);
+    Ok(Detected {
+        files: vec![FileSummary {
+            identity: batch.identity.clone(),
+            records: batch.records,
+        }],
+        findings,
+        stats: Stats {
+            files: 1,
+            ..stats_of(&batch)
+        },
+        problems: batch.problems,
+    })
+}
+
+/// The findings among a unit's registry events, in the time window.
+fn to_findings(
+    matcher: &Matcher,
+    source: &Path,
+    batch: &ChunkBatch<RegistryEvent>,
+    options: &ScanOptions,
+) -> Vec<Finding> {
+    batch
+        .events
+        .iter()
+        .filter(|e| options.from.is_none_or(|from| e.event.timestamp >= from))
+        .filter(|e| options.to.is_none_or(|to| e.event.timestamp <= to))
+        .filter_map(|e| Some(finding(e, matcher.check(&e.event)?, source)))
+        .collect()
+}
+
+/// A finding for a matched event, with its triage indicators and payload.
+fn finding(sourced: &SourcedEvent<RegistryEvent>, matched: Match, source: &Path) -> Finding {
+    let event = sourced.event.clone();
+    Finding {
+        indicators: triage::indicators(&event, &matched),
+        payload: event.details.as_deref().and_then(payload::payload),
+        execution: None,
+        also_in: Vec::new(),
+        source: source.to_path_buf(),
+        chunk: sourced.chunk,
+        recovered: sourced.recovered,
+        matched,
+        event,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use wmihunt_testkit::writer::{write_to_vec, Event};
+
+    /// Progress that panics the first time it hears of a chunk: stands in for a parser panic.
+    struct PanicOnce(AtomicBool);
+
+    impl Progress for PanicOnce {
+        fn chunk_done(&self, _bytes: u64) {
+            if !self.0.swap(true, Ordering::SeqCst) {
+                panic!("boom");
+            }
+        }
+        fn file_done(&self, _findings: u64) {}
+    }
+
+    fn write_file(dir: &Path, name: &str) -> EvidenceFile {
+        let event = Event::new(
+            "Microsoft-Windows-Sysmon",
+            13,
+            "c",
+            "h",
+            133_000_000_000_000_000,
+        )
+        .with("EventType", "SetValue")
+        .with("Image", "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe")
+        .with(
+            "TargetObject",
+            "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
+        )
+        .with("Details", "y");
+        let bytes = write_to_vec(&[event]);
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        EvidenceFile::file(path, bytes.len() as u64)
+    }
+
+    #[test]
+    fn a_panic_while_reading_is_reported_and_the_batch_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            write_file(dir.path(), "a.evtx"),
+            write_file(dir.path(), "b.evtx"),
+        ];
+        let options = ScanOptions {
+            threads: 1,
+            prefilter: true,
+            recover: false,
+            from: None,
+            to: None,
+        };
+        let result = scan(&files, &options, &PanicOnce(AtomicBool::new(false))).unwrap();
+        assert_eq!(result.findings.len(), 1);
+        assert_eq!(result.problems.len(), 1);
+        let error = result.problems[0].to_string();
+        assert!(
+            error.contains("internal error while reading chunks 0..1 (skipped): boom"),
+            "{error}"
+        );
+    }
+}

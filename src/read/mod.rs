@@ -1,0 +1,532 @@
+//! Reading evidence: the only module that uses the `evtx` crate. It reads a file's chunks
+//! itself (so one file's chunks can be spread over the thread pool and memory stays one
+//! chunk per worker), asks the pre-filter what to render, renders those records to a few
+//! fields (`rendered`) and hands each to an extractor that takes the event it wants. Every
+//! problem becomes a `Problem` naming the file, chunk and record; reading goes on after it.
+//!
+//! The reader knows nothing of what it reads: the event types and their extractors live in
+//! `crate::event`, and the evidence file opens its own bytes (a plain file or a zip member).
+
+pub mod chunk;
+pub mod layout;
+pub mod prefilter;
+pub mod rendered;
+
+use crate::problem::{error_chain, Problem};
+use chunk::Slot;
+use evtx::err::EvtxError;
+use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
+use jiff::Timestamp;
+use layout::{chunk_slots, CHUNK_HEADER_SIZE, CHUNK_SIZE, FILE_HEADER_SIZE, RECORD_HEADER_SIZE};
+use prefilter::{ChunkPlan, Needle};
+use rendered::Rendered;
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The record header fields used when the rendered event lacks them.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordHeader {
+    /// The record header's event record id.
+    pub record_id: u64,
+    /// The record header's time.
+    pub timestamp: Timestamp,
+}
+
+/// Which host and log a file holds, from one of its records: a file is one host's one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogIdentity {
+    /// `System/Computer`.
+    pub host: String,
+    /// `System/Channel`.
+    pub channel: String,
+    /// `System/Provider/@Name`.
+    pub provider: String,
+}
+
+impl LogIdentity {
+    /// Reads the identity from a rendered record.
+    pub fn from_rendered(event: &Rendered) -> Option<LogIdentity> {
+        if event.provider.is_none() && event.channel.is_none() && event.computer.is_none() {
+            return None;
+        }
+        Some(LogIdentity {
+            host: event.computer.clone().unwrap_or_default(),
+            channel: event.channel.clone().unwrap_or_default(),
+            provider: event.provider.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// An event and where it was read.
+#[derive(Debug, Clone)]
+pub struct SourcedEvent<T> {
+    /// The event.
+    pub event: T,
+    /// The chunk's index in the file.
+    pub chunk: u64,
+    /// Carved from chunk slack rather than read from a live record.
+    pub recovered: bool,
+}
+
+/// What reading some chunks produced.
+#[derive(Debug)]
+pub struct ChunkBatch<T> {
+    /// The events the reader's extractor took from the rendered records.
+    pub events: Vec<SourcedEvent<T>>,
+    /// Problems, each naming where it happened.
+    pub problems: Vec<Problem>,
+    /// Records in the chunks (from the chunk header for chunks the pre-filter skipped).
+    pub records: u64,
+    /// Records rendered to fields.
+    pub rendered: u64,
+    /// Chunks parsed.
+    pub chunks_parsed: u64,
+    /// Chunks the pre-filter skipped unparsed.
+    pub chunks_skipped: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Which host and log the chunks belong to, from their first readable record.
+    pub identity: Option<LogIdentity>,
+}
+
+impl<T> Default for ChunkBatch<T> {
+    fn default() -> Self {
+        ChunkBatch {
+            events: Vec::new(),
+            problems: Vec::new(),
+            records: 0,
+            rendered: 0,
+            chunks_parsed: 0,
+            chunks_skipped: 0,
+            bytes: 0,
+            identity: None,
+        }
+    }
+}
+
+impl<T> ChunkBatch<T> {
+    /// A batch that holds only one problem with the whole range.
+    pub fn failed(problem: Problem) -> ChunkBatch<T> {
+        ChunkBatch {
+            problems: vec![problem],
+            ..ChunkBatch::default()
+        }
+    }
+}
+
+/// Takes the event a reader wants from a rendered record, if it is one.
+pub type Extract<T> = fn(&Rendered, RecordHeader) -> Option<T>;
+
+/// How records are read; shared by every worker.
+#[derive(Debug, Clone)]
+pub struct Reader<T> {
+    settings: Arc<ParserSettings>,
+    needle: Option<Needle>,
+    recover: bool,
+    extract: Extract<T>,
+}
+
+/// One chunk being read: where it is, for problems.
+struct At<'a> {
+    path: &'a Path,
+    index: u64,
+}
+
+impl At<'_> {
+    fn problem(&self, record: Option<u64>, message: String) -> Problem {
+        Problem::read(self.path, Some(self.index), record, message)
+    }
+}
+
+impl<T> Reader<T> {
+    /// A reader that renders only records that can hold `needle`'s text (every record when
+    /// `None`) and keeps what `extract` takes from them; `recover` also carves records from
+    /// chunk slack.
+    pub fn new(needle: Option<Needle>, recover: bool, extract: Extract<T>) -> Reader<T> {
+        // One thread: chunks are spread over the pool by the caller (see EVTX-NOTES: the
+        // crate's own threading inside a rayon task can deadlock).
+        let settings = ParserSettings::new()
+            .num_threads(1)
+            .validate_checksums(false)
+            .recover_records(recover);
+        Reader {
+            settings: Arc::new(settings),
+            needle,
+            recover,
+            extract,
+        }
+    }
+
+    /// Reads chunks `chunks` (indices in the file) from `source`, which is positioned at the
+    /// first of them; `path` names the file in problems. With `to_end`, the source's end is
+    /// the normal end of the range. `on_chunk` is called with the bytes of each chunk once it
+    /// is done, for progress.
+    pub fn read(
+        &self,
+        path: &Path,
+        mut source: &mut dyn Read,
+        chunks: Range<u64>,
+        to_end: bool,
+        on_chunk: &dyn Fn(u64),
+    ) -> ChunkBatch<T> {
+        let mut batch = ChunkBatch::default();
+        if chunks.start == 0 {
+            // The file header is part of what was scanned, as the progress bar counts it.
+            batch.bytes += FILE_HEADER_SIZE;
+            on_chunk(FILE_HEADER_SIZE);
+        }
+        let mut buf = Vec::with_capacity(CHUNK_SIZE);
+        for index in chunks {
+            let at = At { path, index };
+            buf.clear();
+            let read = match (&mut source).take(CHUNK_SIZE as u64).read_to_end(&mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    let message = format!("read failed: {}", error_chain(&e));
+                    batch.problems.push(at.problem(None, message));
+                    break;
+                }
+            };
+            batch.bytes += read as u64;
+            on_chunk(read as u64);
+            if read == 0 && to_end {
+                break;
+            }
+            if read == 0 {
+                // The file shrank since it was found.
+                let message = "file ended early (truncated while scanning?)".to_string();
+                batch.problems.push(at.problem(None, message));
+                break;
+            }
+            if read < CHUNK_SIZE {
+                let message =
+                    format!("truncated chunk: {read} of {CHUNK_SIZE} bytes; reading what is there");
+                batch.problems.push(at.problem(None, message));
+                if read < CHUNK_HEADER_SIZE {
+                    break;
+                }
+            }
+            buf = self.read_chunk(&at, buf, &mut batch);
+        }
+        batch
+    }
+
+    /// Reads a whole EVTX file held in memory (`path` only names it in problems): the entry
+    /// point the fuzzer drives, with the same code path as files on disk.
+    pub fn read_buffer(&self, path: &Path, bytes: &[u8]) -> ChunkBatch<T> {
+        let mut chunks = bytes.get(FILE_HEADER_SIZE as usize..).unwrap_or_default();
+        let slots = chunk_slots(bytes.len() as u64);
+        self.read(path, &mut chunks, 0..slots, false, &|_| {})
+    }
+
+    /// Reads one chunk's records into `batch`; gives the buffer back for reuse.
+    fn read_chunk(&self, at: &At<'_>, mut buf: Vec<u8>, batch: &mut ChunkBatch<T>) -> Vec<u8> {
+        let plan = match chunk::slot(&buf) {
+            Slot::Blank => return buf,
+            Slot::Damaged(message) if !self.recover => {
+                batch.problems.push(at.problem(None, message));
+                return buf;
+            }
+            Slot::Damaged(message) => {
+                // A cleared or overwritten chunk header: give it an empty live area so that
+                // every record left in it is carved (and marked recovered).
+                let message = format!("{message}; carving records from it (--recover)");
+                batch.problems.push(at.problem(None, message));
+                chunk::as_cleared_chunk(&mut buf);
+                ChunkPlan::All
+            }
+            Slot::Chunk => match &self.needle {
+                Some(needle) => ChunkPlan::for_chunk(&buf, needle),
+                None => ChunkPlan::All,
+            },
+        };
+        if !self.recover {
+            // Carved records may point anywhere in the chunk: leave its bytes as they are.
+            plan.blank_unwanted(&mut buf);
+        }
+        if plan == ChunkPlan::Skip {
+            self.count_skipped(at, &buf, batch);
+            if batch.identity.is_some() {
+                return buf;
+            }
+            // Parsed only as far as the first record, to learn which host and log this is.
+            return self.parse(at, buf, &plan, batch, false);
+        }
+        self.parse(at, buf, &plan, batch, true)
+    }
+
+    /// Counts the records of a chunk the pre-filter skipped, from its header, and reports
+    /// damage in its record headers.
+    fn count_skipped(&self, at: &At<'_>, buf: &[u8], batch: &mut ChunkBatch<T>) {
+        batch.chunks_skipped += 1;
+        match EvtxChunkHeader::from_bytes(buf) {
+            Ok(header) => {
+                batch.records += chunk::declared_records(&header);
+                if let Err(problem) = chunk::check_record_headers(buf, &header) {
+                    let message = format!(
+                        "{problem} (in a chunk that names no WmiPrvSE.exe: no finding lost)"
+                    );
+                    batch.problems.push(at.problem(None, message));
+                }
+            }
+            Err(e) => {
+                let message = format!("bad chunk header: {}", error_chain(&e));
+                batch.problems.push(at.problem(None, message));
+            }
+        }
+    }
+
+    /// Parses a chunk and renders what `plan` wants. `counted` says the chunk's records and
+    /// problems count here (not so for a skipped chunk parsed only for the log's identity,
+    /// which stops at the first record it can render).
+    fn parse(
+        &self,
+        at: &At<'_>,
+        buf: Vec<u8>,
+        plan: &ChunkPlan,
+        batch: &mut ChunkBatch<T>,
+        counted: bool,
+    ) -> Vec<u8> {
+        let report = |batch: &mut ChunkBatch<T>, record, message| {
+            if counted {
+                batch.problems.push(at.problem(record, message));
+            }
+        };
+        let mut data = match EvtxChunkData::new(buf, false) {
+            Ok(data) => data,
+            Err(e) => {
+                report(
+                    batch,
+                    None,
+                    format!("bad chunk header: {}", error_chain(&e)),
+                );
+                return Vec::with_capacity(CHUNK_SIZE);
+            }
+        };
+        data.number = Some(at.index);
+        if counted {
+            batch.chunks_parsed += 1;
+            if !self.recover {
+                if let Some(problem) = chunk::free_space_before_records(&data.header) {
+                    report(batch, None, problem);
+                }
+            }
+        }
+        let mut chunk = match data.parse(Arc::clone(&self.settings)) {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                report(
+                    batch,
+                    None,
+                    format!("cannot parse chunk: {}", error_chain(&e)),
+                );
+                return data.data;
+            }
+        };
+        for record in chunk.iter() {
+            match record {
+                Ok(record) => {
+                    if counted {
+                        batch.records += 1;
+                    }
+                    if let Err(message) = self.take(at, record, plan, batch) {
+                        report(batch, message.0, message.1);
+                    }
+                    if !counted && batch.identity.is_some() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let record = match &e {
+                        EvtxError::FailedToParseRecord { record_id, .. } => Some(*record_id),
+                        _ => None,
+                    };
+                    report(batch, record, error_chain(&e));
+                }
+            }
+        }
+        drop(chunk);
+        data.data
+    }
+}
+
+impl<T> Reader<T> {
+    /// Renders a record when `plan` wants it (or when the log's identity is still unknown)
+    /// and keeps the event the extractor takes from it; a record that cannot be rendered is
+    /// an error (record id, message) when it was wanted.
+    fn take(
+        &self,
+        at: &At<'_>,
+        record: evtx::EvtxRecord<'_>,
+        plan: &ChunkPlan,
+        batch: &mut ChunkBatch<T>,
+    ) -> Result<(), (Option<u64>, String)> {
+        let wanted = plan.wants(record_span(&record));
+        let need_identity = batch.identity.is_none();
+        if !wanted && !need_identity {
+            return Ok(());
+        }
+        let header = RecordHeader {
+            record_id: record.event_record_id,
+            timestamp: record.timestamp,
+        };
+        let recovered = record.recovered;
+        let json = match render(record) {
+            Ok(json) => json,
+            Err(message) if wanted => return Err((Some(header.record_id), message)),
+            Err(_) => return Ok(()),
+        };
+        if need_identity {
+            batch.identity = LogIdentity::from_rendered(&json);
+        }
+        if wanted {
+            batch.rendered += 1;
+            if let Some(event) = (self.extract)(&json, header) {
+                batch.events.push(SourcedEvent {
+                    event,
+                    chunk: at.index,
+                    recovered,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A record's byte span in its chunk, header and trailing size copy included.
+fn record_span(record: &evtx::EvtxRecord<'_>) -> Range<usize> {
+    let start = record
+        .binxml_offset
+        .saturating_sub(RECORD_HEADER_SIZE as u64);
+    let end = record
+        .binxml_offset
+        .saturating_add(u64::from(record.binxml_size) + 4);
+    usize::try_from(start).unwrap_or(usize::MAX)..usize::try_from(end).unwrap_or(usize::MAX)
+}
+
+/// Renders a record and reads the fields wmihunt uses.
+fn render(record: evtx::EvtxRecord<'_>) -> Result<Rendered, String> {
+    let json = record.into_json_bytes().map_err(|e| error_chain(&e))?;
+    Rendered::from_json(&json.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use wmihunt_testkit::writer::{write_to_vec, Event, Value};
+
+    /// A test reader: the `Image` and `ProcessId` of every rendered record that has them.
+    fn reader(prefilter: bool, recover: bool) -> Reader<(String, String)> {
+        let needle = prefilter.then(|| Needle::new(&["wmiprvse.exe"]).unwrap());
+        Reader::new(needle, recover, |r, _| {
+            Some((r.data.image.clone()?, r.data.process_id.clone()?))
+        })
+    }
+
+    fn read_file(reader: &Reader<(String, String)>, path: &Path) -> ChunkBatch<(String, String)> {
+        match std::fs::File::open(path) {
+            Ok(mut file) => {
+                let mut header = vec![0; FILE_HEADER_SIZE as usize];
+                file.read_exact(&mut header).unwrap();
+                reader.read(path, &mut file, 0..1, false, &|_| {})
+            }
+            Err(e) => {
+                ChunkBatch::failed(Problem::read(path, None, None, format!("cannot read: {e}")))
+            }
+        }
+    }
+
+    pub(crate) fn sysmon(image: &str, n: u32) -> Event {
+        Event::new(
+            "Microsoft-Windows-Sysmon",
+            13,
+            "Microsoft-Windows-Sysmon/Operational",
+            "h",
+            133_000_000_000_000_000,
+        )
+        .with("EventType", "SetValue")
+        .with("ProcessId", Value::U32(n))
+        .with("Image", image)
+        .with(
+            "TargetObject",
+            "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x",
+        )
+        .with("Details", "y")
+    }
+
+    pub(crate) fn file(events: &[Event]) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+        let bytes = write_to_vec(events);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.evtx");
+        std::fs::write(&path, &bytes).unwrap();
+        (dir, path, bytes)
+    }
+
+    #[test]
+    fn reads_events_with_and_without_the_prefilter() {
+        let events: Vec<Event> = (0..50)
+            .map(|n| {
+                sysmon(
+                    if n == 7 {
+                        "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"
+                    } else {
+                        "C:\\x\\reg.exe"
+                    },
+                    n,
+                )
+            })
+            .collect();
+        let (_dir, path, bytes) = file(&events);
+        let all = read_file(&reader(false, false), &path);
+        assert_eq!((all.records, all.rendered, all.events.len()), (50, 50, 50));
+        // The file header counts, as in the progress bar's total.
+        assert_eq!(all.bytes, bytes.len() as u64);
+        let some = read_file(&reader(true, false), &path);
+        assert_eq!((some.records, some.rendered, some.events.len()), (50, 1, 1));
+        assert_eq!(some.events[0].event.1, "7");
+        assert!(some.problems.is_empty() && all.problems.is_empty());
+    }
+
+    #[test]
+    fn a_chunk_without_the_needle_is_counted_not_parsed() {
+        let (_dir, path, _) = file(&[sysmon("C:\\x\\reg.exe", 1), sysmon("C:\\x\\reg.exe", 2)]);
+        let batch = read_file(&reader(true, false), &path);
+        assert_eq!(
+            (
+                batch.chunks_skipped,
+                batch.chunks_parsed,
+                batch.records,
+                batch.rendered
+            ),
+            (1, 0, 2, 0)
+        );
+    }
+
+    #[test]
+    fn a_free_space_offset_before_the_records_is_reported() {
+        // A chunk the pre-filter skips (reg.exe) and one it parses (WmiPrvSE.exe).
+        for image in [
+            "C:\\x\\reg.exe",
+            "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+        ] {
+            let (_dir, path, mut bytes) = file(&[sysmon(image, 1), sysmon(image, 2)]);
+            bytes[4096 + 48..4096 + 52].copy_from_slice(&0u32.to_le_bytes());
+            std::fs::write(&path, &bytes).unwrap();
+            let batch = read_file(&reader(true, false), &path);
+            assert_eq!(batch.problems.len(), 1, "{image}: {:?}", batch.problems);
+            assert!(batch.problems[0]
+                .message
+                .contains("free space offset (0) is before the first record"));
+            if image.contains("WmiPrvSE") {
+                // --recover carves them instead, silently.
+                let carved = read_file(&reader(true, true), &path);
+                assert!(carved.problems.is_empty(), "{:?}", carved.problems);
+                assert_eq!(carved.events.len(), 2);
+                assert!(carved.events.iter().all(|e| e.recovered));
+            }
+        }
+    }
+}

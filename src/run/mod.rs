@@ -1,0 +1,199 @@
+//! The run layer: carries out a command. For a scan it checks the destination, finds the
+//! evidence, runs the passes in order (detection, deduplication, "did it run"), builds the run
+//! report, writes the results and then the diagnostics, each in one place, and says how the
+//! process should exit.
+
+pub mod destination;
+pub mod progress;
+
+use crate::config::{Command, ScanConfig};
+use crate::evidence;
+use crate::exit::Exit;
+use crate::finding;
+use crate::output;
+use crate::pass::{detection, execution, PassError};
+use crate::report::RunReport;
+use destination::{Destination, Pending};
+use std::fmt;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::time::Instant;
+
+/// Why a command could not complete (exit code 3).
+#[derive(Debug)]
+pub enum Error {
+    /// The output path was refused or could not be created or moved into place.
+    Destination(String),
+    /// A pass could not run at all.
+    Pass(PassError),
+    /// Nothing readable was found in the given paths.
+    NoEvidence,
+    /// Results could not be written.
+    Write {
+        /// Where they were going.
+        target: String,
+        /// Why they could not be written.
+        error: io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Destination(message) => f.write_str(message),
+            Error::Pass(e) => write!(f, "{e}"),
+            Error::NoEvidence => f.write_str("no readable EVTX file in the given paths"),
+            Error::Write { target, error } => write!(f, "cannot write to {target}: {error}"),
+        }
+    }
+}
+
+/// Runs a command and says how the process should exit. Every error is printed here, once.
+pub fn run(command: Command) -> Exit {
+    let result = match command {
+        Command::Rules { format } => rules(format),
+        Command::Scan(config) => scan(&config),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("wmihunt: error: {e}");
+            Exit::Failure
+        }
+    }
+}
+
+/// An output error, unless it is a closed pipe (`| head`), which is a normal end.
+fn written(result: io::Result<()>, target: &str) -> Result<(), Error> {
+    match result {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Write {
+            target: target.to_string(),
+            error: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn rules(format: output::RulesFormat) -> Result<Exit, Error> {
+    let stdout = io::stdout();
+    let interactive = stdout.is_terminal();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = output::write_rules(&mut out, format, interactive).and_then(|()| out.flush());
+    written(result, "stdout").map(|()| Exit::Success)
+}
+
+fn scan(config: &ScanConfig) -> Result<Exit, Error> {
+    // Check the destination first: a path that would replace evidence, or an existing file
+    // without --clobber, is refused before anything is read or written.
+    let destination = config
+        .output
+        .as_deref()
+        .map(|path| Destination::check(path, config.clobber, &config.paths))
+        .transpose()
+        .map_err(Error::Destination)?;
+    let started = Instant::now();
+    let discovery = evidence::discover(&config.paths);
+    // Created after the walk, so that it is never among the files found; still before the
+    // scan, so that an unwritable folder fails at once.
+    let pending = destination
+        .as_ref()
+        .map(Destination::create)
+        .transpose()
+        .map_err(Error::Destination)?;
+
+    // Archive members declare their own sizes, which a crafted zip can make absurd.
+    let total_bytes = discovery
+        .files
+        .iter()
+        .fold(0u64, |sum, f| sum.saturating_add(f.len));
+    let bar = progress::Bar::new(config.progress, total_bytes, discovery.files.len() as u64);
+    let detected = detection::scan(&discovery.files, &config.scan, &bar);
+    bar.finish();
+    let detected = detected.map_err(Error::Pass)?;
+    let mut report = RunReport {
+        files: detected.files,
+        skipped: discovery.skipped,
+        problems: discovery.problems,
+        stats: detected.stats,
+        elapsed: started.elapsed(),
+        execution: None,
+        findings: detected.findings,
+    };
+    report.problems.extend(detected.problems);
+    if config.dedup {
+        report.findings = finding::dedup(std::mem::take(&mut report.findings));
+    }
+    if config.execution_check {
+        let started = Instant::now();
+        let options = execution::CheckOptions {
+            threads: config.scan.threads,
+            recover: config.scan.recover,
+        };
+        let checked = execution::check(
+            &discovery.files,
+            &report.files,
+            &mut report.findings,
+            options,
+        );
+        report.execution = Some(
+            checked
+                .map(|stats| (stats, started.elapsed()))
+                .map_err(|e| format!("execution check failed: {e}")),
+        );
+    }
+    finding::sort(&mut report.findings, config.sort);
+
+    let results = write_results(config, pending, &report, discovery.files.is_empty());
+    let stderr = io::stderr();
+    // Diagnostics are best effort: a closed stderr must not turn into a failure.
+    let _ = output::summary::write_diagnostics(&mut stderr.lock(), &report, &config.diagnostics);
+    results?;
+    if discovery.files.is_empty() {
+        return Err(Error::NoEvidence);
+    }
+    Ok(Exit::for_scan(
+        report.findings.len(),
+        report.evidence_problems(),
+        config.fail_on_findings,
+    ))
+}
+
+/// Writes the findings to the destination or stdout. The destination gets them only when the
+/// run read something and every write succeeded; otherwise it is left as it was.
+fn write_results(
+    config: &ScanConfig,
+    pending: Option<Pending>,
+    report: &RunReport,
+    nothing_read: bool,
+) -> Result<(), Error> {
+    let options = output::OutputOptions {
+        format: config.format,
+        interactive: false,
+        time: config.diagnostics.time.clone(),
+        bulk_index: config.bulk_index.clone(),
+    };
+    match pending {
+        Some(mut pending) => {
+            let target = pending.path().display().to_string();
+            let out = pending.writer();
+            let result =
+                output::write_findings(out, &report.findings, &options).and_then(|()| out.flush());
+            written(result, &target)?;
+            if nothing_read {
+                // Dropped unwritten: a run that read nothing leaves no empty file.
+                return Ok(());
+            }
+            pending.commit().map_err(Error::Destination)
+        }
+        None => {
+            let stdout = io::stdout();
+            let options = output::OutputOptions {
+                interactive: stdout.is_terminal(),
+                ..options
+            };
+            let mut out = BufWriter::new(stdout.lock());
+            let result = output::write_findings(&mut out, &report.findings, &options)
+                .and_then(|()| out.flush());
+            written(result, "stdout")
+        }
+    }
+}
