@@ -302,8 +302,17 @@ fn csv_rows_parse_and_formulas_are_neutralised() {
         .all(|r| !r.iter().any(|cell| cell.starts_with(['=', '+', '-', '@']))));
 }
 
+/// A YAML value that is one string or a list of them, as a list.
+fn strings(value: &serde_norway::Value) -> Vec<&str> {
+    match value.as_sequence() {
+        Some(items) => items.iter().filter_map(|v| v.as_str()).collect(),
+        None => value.as_str().into_iter().collect(),
+    }
+}
+
 #[test]
 fn sigma_export_is_valid_and_in_step_with_the_catalog() {
+    // tests/sigma_engine.rs runs these rules in a Sigma engine; this checks their shape.
     let text = stdout_of(&["rules", "--format", "sigma"]);
     let docs: Vec<serde_norway::Value> = text
         .split("\n---\n")
@@ -314,49 +323,93 @@ fn sigma_export_is_valid_and_in_step_with_the_catalog() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(docs.len(), catalog.len());
-    for (doc, d) in docs.iter().zip(&catalog) {
-        assert_eq!(doc["title"].as_str(), d["title"].as_str());
-        assert!(doc["id"].as_str().is_some_and(|id| id.len() == 36));
-        assert_eq!(
-            doc["logsource"]["category"].as_str(),
-            Some("registry_event")
-        );
-        assert_eq!(doc["logsource"]["product"].as_str(), Some("windows"));
-        assert_eq!(
-            doc["detection"]["selection_writer"]["Image|endswith"].as_str(),
-            Some("\\WmiPrvSE.exe")
-        );
-        let targets = doc["detection"]["selection_target"]["TargetObject"]
-            .as_sequence()
-            .unwrap();
-        let locations = d["locations"].as_array().unwrap();
-        assert!(targets.len() >= locations.len());
-        assert_eq!(
-            doc["detection"]["condition"].as_str(),
-            Some("selection_writer and selection_target")
-        );
-        assert_eq!(doc["level"].as_str(), Some("high"));
-        let tags: Vec<&str> = doc["tags"]
-            .as_sequence()
+    assert_eq!(
+        docs.len(),
+        2 * catalog.len(),
+        "a Sysmon and a Security rule each"
+    );
+    let mut ids: Vec<&str> = docs.iter().filter_map(|d| d["id"].as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), docs.len(), "rule ids are distinct");
+    for (pair, d) in docs.chunks(2).zip(&catalog) {
+        let [sysmon, security] = pair else {
+            unreachable!()
+        };
+        let (id, title) = (d["id"].as_str().unwrap(), d["title"].as_str().unwrap());
+        let locations: Vec<&str> = d["locations"]
+            .as_array()
             .unwrap()
             .iter()
-            .filter_map(|t| t.as_str())
+            .map(|l| l.as_str().unwrap())
             .collect();
-        for t in d["techniques"].as_array().unwrap() {
-            let t = t.as_str().unwrap().to_ascii_lowercase();
-            assert!(tags.contains(&format!("attack.{t}").as_str()), "{tags:?}");
+        assert_eq!(sysmon["title"].as_str(), Some(title));
+        assert_eq!(
+            security["title"].as_str(),
+            Some(format!("{title} (Security 4657)").as_str())
+        );
+        assert_eq!(
+            sysmon["name"].as_str(),
+            Some(format!("wmihunt_{id}_sysmon").as_str())
+        );
+        assert_eq!(
+            security["related"][0]["id"].as_str(),
+            sysmon["id"].as_str(),
+            "the Security rule points at its Sysmon twin"
+        );
+        assert_eq!(
+            sysmon["logsource"]["category"].as_str(),
+            Some("registry_event")
+        );
+        assert_eq!(security["logsource"]["service"].as_str(), Some("security"));
+        for (doc, field) in [(sysmon, "Image"), (security, "ProcessName")] {
+            assert_eq!(doc["logsource"]["product"].as_str(), Some("windows"));
+            assert_eq!(doc["level"].as_str(), Some("high"));
+            assert!(doc["id"].as_str().is_some_and(|id| id.len() == 36));
+            assert!(doc["description"]
+                .as_str()
+                .is_some_and(|t| t.contains(id) && t.contains("Unlike wmihunt")));
+            assert_eq!(
+                doc["detection"]["writer"][0][format!("{field}|endswith")][0].as_str(),
+                Some("\\WmiPrvSE.exe")
+            );
+            let tags: Vec<&str> = doc["tags"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .filter_map(|t| t.as_str())
+                .collect();
+            for t in d["techniques"].as_array().unwrap() {
+                let t = t.as_str().unwrap().to_ascii_lowercase();
+                assert!(tags.contains(&format!("attack.{t}").as_str()), "{tags:?}");
+            }
         }
-        // Every location's value appears in some pattern.
-        for l in locations {
-            let l = l.as_str().unwrap();
+        // One whole-path expression per location (fewer where two share a path), each
+        // anchored and ending in the location's value.
+        let paths = strings(&sysmon["detection"]["value_path"]["TargetObject|re|i"]);
+        assert!(!paths.is_empty() && paths.len() <= locations.len());
+        for l in &locations {
             let value = l.rsplit('\\').next().unwrap();
+            let tail = if value == "*" {
+                "\\\\[^\\\\]*$".to_string()
+            } else {
+                format!("\\\\{value}$")
+            };
             assert!(
-                targets
+                paths
                     .iter()
-                    .any(|t| t.as_str().unwrap().ends_with(&format!("\\{value}"))),
+                    .any(|p| p.starts_with('^') && p.ends_with(&tail)),
                 "{l}"
             );
+        }
+        assert_eq!(
+            security["detection"]["condition"]
+                .as_str()
+                .map(|c| c.contains("1 of location_*")),
+            Some(true)
+        );
+        for i in 1..=locations.len() {
+            assert!(security["detection"][format!("location_{i}")]["ObjectName|re|i"].is_string());
         }
     }
 }

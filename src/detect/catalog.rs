@@ -32,7 +32,7 @@ impl Hives {
 }
 
 /// One registry location that runs code: a key pattern and the value(s) under it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Location {
     /// Hives the location is in.
     pub hives: Hives,

@@ -46,10 +46,25 @@ pub struct KeyPath {
     pub components: Vec<String>,
 }
 
-/// Hive prefixes, longest spellings first; compared case-insensitively.
-const MACHINE_PREFIXES: &[&str] = &["\\REGISTRY\\MACHINE", "HKEY_LOCAL_MACHINE", "HKLM"];
-const USERS_PREFIXES: &[&str] = &["\\REGISTRY\\USER", "HKEY_USERS", "HKU"];
-const CURRENT_USER_PREFIXES: &[&str] = &["HKEY_CURRENT_USER", "HKCU"];
+/// Spellings of `HKLM`, longest first; compared case-insensitively. Public, like the other
+/// normalisation facts below, so that the Sigma export spells paths the way matching reads them.
+pub const MACHINE_PREFIXES: &[&str] = &["\\REGISTRY\\MACHINE", "HKEY_LOCAL_MACHINE", "HKLM"];
+/// Spellings of `HKU`, each followed by the SID component.
+pub const USERS_PREFIXES: &[&str] = &["\\REGISTRY\\USER", "HKEY_USERS", "HKU"];
+/// Spellings of `HKCU`.
+pub const CURRENT_USER_PREFIXES: &[&str] = &["HKEY_CURRENT_USER", "HKCU"];
+/// A hive under `HKU` whose name ends so is a classes hive: never a persistence location.
+pub const CLASSES_HIVE_SUFFIX: &str = "_Classes";
+/// The component of the 32-bit view of a key; matching skips it wherever it stands.
+pub const WOW64_NODE: &str = "WOW6432Node";
+/// The key directly under which a numbered control set is read as `CurrentControlSet`.
+pub const SYSTEM_KEY: &str = "SYSTEM";
+/// What a numbered control set is read as.
+pub const CURRENT_CONTROL_SET: &str = "CurrentControlSet";
+/// A numbered control set: this prefix, then `CONTROL_SET_DIGITS` ASCII digits.
+pub const CONTROL_SET_PREFIX: &str = "ControlSet";
+/// How many digits follow `CONTROL_SET_PREFIX`.
+pub const CONTROL_SET_DIGITS: usize = 3;
 
 /// `rest` after `prefix` when `path` starts with it case-insensitively and the prefix ends at
 /// a component boundary (end of string or `\`).
@@ -98,9 +113,9 @@ impl KeyPath {
                 let (sid, below) = rest.split_once('\\').unwrap_or((rest, ""));
                 let is_classes = sid
                     .len()
-                    .checked_sub(8)
+                    .checked_sub(CLASSES_HIVE_SUFFIX.len())
                     .and_then(|at| sid.get(at..))
-                    .is_some_and(|tail| tail.eq_ignore_ascii_case("_Classes"));
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case(CLASSES_HIVE_SUFFIX));
                 let hive = if is_classes {
                     Hive::Other {
                         prefix: format!("HKU\\{sid}"),
@@ -140,10 +155,10 @@ impl KeyPath {
         self.components
             .iter()
             .enumerate()
-            .filter(|(_, c)| !c.eq_ignore_ascii_case("WOW6432Node"))
+            .filter(|(_, c)| !c.eq_ignore_ascii_case(WOW64_NODE))
             .map(|(i, c)| {
                 if self.is_numbered_control_set(i) {
-                    "CurrentControlSet"
+                    CURRENT_CONTROL_SET
                 } else {
                     c.as_str()
                 }
@@ -158,7 +173,7 @@ impl KeyPath {
             && self
                 .components
                 .first()
-                .is_some_and(|c| c.eq_ignore_ascii_case("SYSTEM"))
+                .is_some_and(|c| c.eq_ignore_ascii_case(SYSTEM_KEY))
     }
 
     /// Splits off the last component as a value name, for value-level events (the key stays).
@@ -170,11 +185,12 @@ impl KeyPath {
 
 /// `ControlSet001` … `ControlSet999`.
 fn is_control_set(component: &str) -> bool {
-    component.len() == 13
+    let head = CONTROL_SET_PREFIX.len();
+    component.len() == head + CONTROL_SET_DIGITS
         && component
-            .get(..10)
-            .is_some_and(|head| head.eq_ignore_ascii_case("ControlSet"))
-        && component.bytes().skip(10).all(|b| b.is_ascii_digit())
+            .get(..head)
+            .is_some_and(|h| h.eq_ignore_ascii_case(CONTROL_SET_PREFIX))
+        && component.bytes().skip(head).all(|b| b.is_ascii_digit())
 }
 
 impl fmt::Display for KeyPath {
@@ -187,7 +203,7 @@ impl fmt::Display for KeyPath {
         }
         for (i, c) in self.components.iter().enumerate() {
             if self.is_numbered_control_set(i) {
-                f.write_str("\\CurrentControlSet")?;
+                write!(f, "\\{CURRENT_CONTROL_SET}")?;
             } else {
                 write!(f, "\\{c}")?;
             }

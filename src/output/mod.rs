@@ -12,7 +12,7 @@ pub mod summary;
 pub mod table;
 pub mod timesketch;
 
-use crate::detect::catalog::CATALOG;
+use crate::detect::catalog::{Location, CATALOG};
 use crate::detect::{Action, Severity};
 use crate::finding::Finding;
 use serde::Serialize;
@@ -104,6 +104,8 @@ struct RuleLine {
     /// Severity by action: set value high; create or rename key medium; delete low.
     severity_by_action: [(&'static str, &'static str); 5],
     locations: Vec<String>,
+    /// The same locations as data: which hives, the key pattern, the value pattern.
+    location_parts: &'static [Location],
 }
 
 /// Writes the detection catalog in `format`.
@@ -128,6 +130,7 @@ pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) 
                     ]
                     .map(|a| (a.as_str(), a.severity().as_str())),
                     locations: d.locations.iter().map(|l| l.pattern()).collect(),
+                    location_parts: d.locations,
                 };
                 serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;

@@ -1,15 +1,45 @@
-//! The catalog as Sigma rules (one YAML document per detection, logsource
-//! `windows`/`registry_event`), so the same detections run in a SIEM. Generated from the
-//! catalog, so they cannot drift from it; a test parses them back.
+//! The catalog as Sigma rules, so the same detections run in a SIEM: for each detection one
+//! rule over Sysmon registry events (logsource `windows` / `registry_event`) and one over
+//! Security 4657 (`windows` / `security`). Both are generated from the catalog and from the
+//! normalisation facts in `detect::hive`, so they follow every change to either;
+//! `tests/sigma_engine.rs` runs them in a real Sigma engine and pins every difference.
+//!
+//! Paths are `|re|i` regular expressions, written with only the metacharacters the Sigma
+//! specification allows (`. ^ $ * + ? {n,m} [..] [^..] ( ) |`). Sigma's `*` wildcard also spans
+//! `\`, so wildcards cannot say "exactly one key" (`…\Services\*\ImagePath`), "three digits"
+//! (`ControlSet001`) or "any number of `WOW6432Node` components"; a regular expression can.
 
-use crate::detect::catalog::{Detection, Hives, CATALOG};
+use crate::detect::catalog::{Detection, Hives, Location, CATALOG};
+use crate::detect::hive::{
+    CLASSES_HIVE_SUFFIX, CONTROL_SET_DIGITS, CONTROL_SET_PREFIX, CURRENT_CONTROL_SET,
+    CURRENT_USER_PREFIXES, MACHINE_PREFIXES, SYSTEM_KEY, USERS_PREFIXES, WOW64_NODE,
+};
 use std::io::{self, Write};
 
-/// A stable UUID for a detection id (Sigma requires one): FNV-1a over the id, shaped as a
+/// The event source a rule is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Sysmon EID 12, 13, 14: `TargetObject` is the whole path, `EventType` the action.
+    Sysmon,
+    /// Security 4657: `ObjectName` is the key (kernel spelling), `ObjectValueName` the value.
+    Security,
+}
+
+impl Source {
+    /// Suffix of the rule's `name` (and seed of its id).
+    fn tag(self) -> &'static str {
+        match self {
+            Source::Sysmon => "sysmon",
+            Source::Security => "security",
+        }
+    }
+}
+
+/// A stable UUID for a seed (Sigma requires one): FNV-1a over the seed, shaped as a
 /// version-4-style UUID so that validators accept it.
-fn rule_uuid(id: &str) -> String {
-    let hash = |seed: u64| {
-        id.bytes().fold(seed, |h, b| {
+fn rule_uuid(seed: &str) -> String {
+    let hash = |start: u64| {
+        seed.bytes().fold(start, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         })
     };
@@ -24,96 +54,373 @@ fn rule_uuid(id: &str) -> String {
     )
 }
 
+/// The id of a detection's rule for `source`. The Sysmon rule keeps the id it had before the
+/// Security rules existed, so SIEMs that imported it see the same rule.
+fn rule_id(d: &Detection, source: Source) -> String {
+    match source {
+        Source::Sysmon => rule_uuid(d.id),
+        Source::Security => rule_uuid(&format!("{}/{}", d.id, source.tag())),
+    }
+}
+
 /// YAML single-quoted scalar (backslashes stay literal).
 fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// The hive prefixes Sysmon writes in `TargetObject`, for each hive a location is in.
-fn hive_prefixes(hives: Hives) -> &'static [&'static str] {
-    const MACHINE: &[&str] = &["HKLM\\", "\\REGISTRY\\MACHINE\\"];
-    const USER: &[&str] = &["HKU\\*\\", "\\REGISTRY\\USER\\*\\", "HKCU\\"];
-    const BOTH: &[&str] = &[
-        "HKLM\\",
-        "\\REGISTRY\\MACHINE\\",
-        "HKU\\*\\",
-        "\\REGISTRY\\USER\\*\\",
-        "HKCU\\",
-    ];
+/// `text` as a plain Sigma string that means exactly `text`: `*` and `?` are wildcards unless
+/// escaped, and a backslash escapes the next `*`, `?` or `\` (elsewhere it is literal, so
+/// `\WmiPrvSE.exe` stays readable).
+fn sigma_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '?' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\\' => {
+                out.push('\\');
+                if matches!(chars.peek(), None | Some('*' | '?' | '\\')) {
+                    out.push('\\');
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` as a regular expression that matches it literally.
+fn re_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.^$*+?()[]{}|".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One path component: anything but `\`, the empty name included (as matching allows).
+const ANY_COMPONENT: &str = "[^\\\\]*";
+
+/// Any number of `WOW6432Node` components, which matching skips wherever they stand.
+fn wow64_views() -> String {
+    format!("(\\\\{WOW64_NODE})*")
+}
+
+fn alternatives<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<String> = items.into_iter().map(re_literal).collect();
+    items.join("|")
+}
+
+/// The hive part of a path, in every spelling matching accepts for `hives`.
+fn hive_re(hives: Hives) -> String {
+    let machine = alternatives(MACHINE_PREFIXES.iter().copied());
+    let user = format!(
+        "({})\\\\{ANY_COMPONENT}|{}",
+        alternatives(USERS_PREFIXES.iter().copied()),
+        alternatives(CURRENT_USER_PREFIXES.iter().copied())
+    );
     match hives {
-        Hives::Machine => MACHINE,
-        Hives::User => USER,
-        Hives::Both => BOTH,
+        Hives::Machine => format!("({machine})"),
+        Hives::User => format!("({user})"),
+        Hives::Both => format!("({machine}|{user})"),
     }
 }
 
-/// `TargetObject` wildcard patterns for a detection: every hive spelling Sysmon uses, the
-/// `WOW6432Node` view of `SOFTWARE` keys, any control set.
-fn target_patterns(d: &Detection) -> Vec<String> {
-    let mut patterns = Vec::new();
-    for l in d.locations {
-        // A Sigma `*` also spans `\`, so `Key\*` already covers every depth below `Key`.
-        let key = l
-            .key
-            .replace("\\**", "")
-            .replace("CurrentControlSet", "*ControlSet*");
-        let mut keys = vec![key.clone()];
-        if let Some(rest) = key.strip_prefix("SOFTWARE\\") {
-            keys.push(format!("SOFTWARE\\WOW6432Node\\{rest}"));
+/// A user hive that is a classes hive (`HKU\<SID>_Classes`): matching never looks in it, but
+/// the `HKU\<SID>` part of `hive_re` cannot leave it out, so rules filter it.
+fn classes_hive_re() -> String {
+    format!(
+        "^({})\\\\{ANY_COMPONENT}{}(\\\\|$)",
+        alternatives(USERS_PREFIXES.iter().copied()),
+        re_literal(CLASSES_HIVE_SUFFIX)
+    )
+}
+
+/// A key pattern from the catalog as the regular expression of the path below the hive, each
+/// component with its leading `\`: `*` is one component, a final `**` any number.
+fn key_re(pattern: &str) -> String {
+    let component = |part: &str| match part {
+        "*" => format!("{}\\\\{ANY_COMPONENT}", wow64_views()),
+        "**" => format!("(\\\\{ANY_COMPONENT})*"),
+        literal => format!("{}\\\\{}", wow64_views(), re_literal(literal)),
+    };
+    let parts: Vec<&str> = pattern.split('\\').collect();
+    match parts.as_slice() {
+        // A numbered control set right after a `SYSTEM` that comes right after the hive is
+        // read as `CurrentControlSet`; anywhere else only the literal name is.
+        [first, second, rest @ ..]
+            if second.eq_ignore_ascii_case(CURRENT_CONTROL_SET)
+                && (*first == "*" || first.eq_ignore_ascii_case(SYSTEM_KEY)) =>
+        {
+            let numbered = format!(
+                "\\\\{}\\\\{}{}",
+                re_literal(SYSTEM_KEY),
+                re_literal(CONTROL_SET_PREFIX),
+                "[0-9]".repeat(CONTROL_SET_DIGITS)
+            );
+            let rest: String = rest.iter().map(|p| component(p)).collect();
+            format!(
+                "({numbered}|{}{}){rest}",
+                component(first),
+                component(second)
+            )
         }
-        for prefix in hive_prefixes(l.hives) {
-            for key in &keys {
-                let pattern = format!("{prefix}{key}\\{}", l.value);
-                if !patterns.contains(&pattern) {
-                    patterns.push(pattern);
+        _ => parts.iter().map(|p| component(p)).collect(),
+    }
+}
+
+/// Views skipped after the last key component (none needed after `**`, which takes them).
+fn trailing_views(l: &Location) -> String {
+    if l.key.ends_with("**") {
+        String::new()
+    } else {
+        wow64_views()
+    }
+}
+
+/// The key of `l` (for key events and 4657's `ObjectName`), as a whole-string expression.
+fn key_path_re(l: &Location) -> String {
+    format!(
+        "^{}{}{}$",
+        hive_re(l.hives),
+        key_re(l.key),
+        trailing_views(l)
+    )
+}
+
+/// The value of `l`'s key that `l` names, as a whole-string expression for one component.
+fn value_name_re(l: &Location) -> String {
+    if l.value == "*" {
+        ANY_COMPONENT.to_string()
+    } else {
+        re_literal(l.value)
+    }
+}
+
+/// Key and value of `l` as one path (Sysmon's `TargetObject` for value events).
+fn value_path_re(l: &Location) -> String {
+    format!(
+        "^{}{}{}\\\\{}$",
+        hive_re(l.hives),
+        key_re(l.key),
+        trailing_views(l),
+        value_name_re(l)
+    )
+}
+
+/// `items` without repeats, in first-seen order.
+fn distinct(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn has_user_hives(d: &Detection) -> bool {
+    d.locations.iter().any(|l| l.hives != Hives::Machine)
+}
+
+/// A detection block: `name:` then `field: value` or `field:` with a list.
+fn write_selection(
+    out: &mut dyn Write,
+    name: &str,
+    fields: &[(&str, &[String])],
+) -> io::Result<()> {
+    writeln!(out, "    {name}:")?;
+    for (field, values) in fields {
+        match values {
+            [one] => writeln!(out, "        {field}: {}", quoted(one))?,
+            many => {
+                writeln!(out, "        {field}:")?;
+                for v in *many {
+                    writeln!(out, "            - {}", quoted(v))?;
                 }
             }
         }
     }
-    patterns
+    Ok(())
 }
 
-/// Writes every detection as a Sigma rule, documents separated by `---`.
+/// The writer: WmiPrvSE.exe as the final component of `field` (`\` or `/` before it, or alone),
+/// compared case-insensitively, as `detect::is_wmiprvse` does.
+fn write_writer(out: &mut dyn Write, field: &str) -> io::Result<()> {
+    let name = "WmiPrvSE.exe";
+    let ends = [format!("\\{name}"), format!("/{name}")].map(|p| sigma_literal(&p));
+    writeln!(out, "    writer:")?;
+    writeln!(out, "        - {field}|endswith:")?;
+    for e in ends {
+        writeln!(out, "              - {}", quoted(&e))?;
+    }
+    writeln!(out, "        - {field}: {}", quoted(&sigma_literal(name)))
+}
+
+/// The detection over Sysmon events: value events (`SetValue`, `DeleteValue`) name key and
+/// value in `TargetObject`; key events (`CreateKey`, `DeleteKey`, `RenameKey`) name a key,
+/// and a rename also the new key in `NewName`.
+fn write_sysmon_detection(out: &mut dyn Write, d: &Detection) -> io::Result<()> {
+    let value_paths = distinct(d.locations.iter().map(value_path_re));
+    let key_paths = distinct(d.locations.iter().map(key_path_re));
+    let strings = |items: &[&str]| -> Vec<String> { items.iter().map(|s| s.to_string()).collect() };
+    write_writer(out, "Image")?;
+    write_selection(
+        out,
+        "value_event",
+        &[("EventType", &strings(&["SetValue", "DeleteValue"]))],
+    )?;
+    write_selection(out, "value_path", &[("TargetObject|re|i", &value_paths)])?;
+    write_selection(
+        out,
+        "key_event",
+        &[(
+            "EventType",
+            &strings(&["CreateKey", "DeleteKey", "RenameKey"]),
+        )],
+    )?;
+    write_selection(out, "key_path", &[("TargetObject|re|i", &key_paths)])?;
+    write_selection(
+        out,
+        "renamed_to",
+        &[
+            ("EventType", &strings(&["RenameKey"])),
+            ("NewName|re|i", &key_paths),
+        ],
+    )?;
+    let either = "(value_event and value_path) or (key_event and key_path)";
+    if has_user_hives(d) {
+        let classes = [classes_hive_re()];
+        write_selection(out, "classes_hive", &[("TargetObject|re|i", &classes)])?;
+        write_selection(out, "classes_hive_new_name", &[("NewName|re|i", &classes)])?;
+        writeln!(
+            out,
+            "    condition: writer and ((({either}) and not classes_hive) or (renamed_to and not classes_hive_new_name))"
+        )
+    } else {
+        writeln!(out, "    condition: writer and ({either} or renamed_to)")
+    }
+}
+
+/// The detection over Security 4657: one selection per location, key in `ObjectName` and
+/// value in `ObjectValueName`.
+fn write_security_detection(out: &mut dyn Write, d: &Detection) -> io::Result<()> {
+    writeln!(out, "    registry_audit:")?;
+    writeln!(out, "        EventID: 4657")?;
+    write_writer(out, "ProcessName")?;
+    for (i, l) in d.locations.iter().enumerate() {
+        let value = [format!("^{}$", value_name_re(l))];
+        write_selection(
+            out,
+            &format!("location_{}", i + 1),
+            &[
+                ("ObjectName|re|i", &[key_path_re(l)]),
+                ("ObjectValueName|re|i", &value),
+            ],
+        )?;
+    }
+    if has_user_hives(d) {
+        write_selection(
+            out,
+            "classes_hive",
+            &[("ObjectName|re|i", &[classes_hive_re()])],
+        )?;
+        writeln!(
+            out,
+            "    condition: registry_audit and writer and 1 of location_* and not classes_hive"
+        )
+    } else {
+        writeln!(
+            out,
+            "    condition: registry_audit and writer and 1 of location_*"
+        )
+    }
+}
+
+/// What each rule says about how closely it follows wmihunt.
+fn description(d: &Detection, source: Source) -> String {
+    let common = format!(
+        "WmiPrvSE.exe (WMI's StdRegProv registry provider) writes a persistence location: {}. \
+         Exported from the wmihunt catalog, detection {}: every hive spelling (HKLM, \
+         HKEY_LOCAL_MACHINE, \\REGISTRY\\MACHINE, HKU\\<SID>, HKEY_USERS\\<SID>, \
+         \\REGISTRY\\USER\\<SID>, HKCU, HKEY_CURRENT_USER; not classes hives), WOW6432Node \
+         components skipped, ControlSet001-999 directly under SYSTEM read as \
+         CurrentControlSet, and each * of a location standing for exactly one key. \
+         Unlike wmihunt: a key named WOW6432Node in the place of a * also matches; an event \
+         matching two detections fires both rules (wmihunt reports the first); the level does \
+         not follow the action (wmihunt: value set high, key created or renamed medium, \
+         deletion low).",
+        d.title, d.id
+    );
+    let specific = match source {
+        Source::Sysmon => {
+            " The action is read from EventType as Sysmon spells it (wmihunt goes by the event id)."
+        }
+        Source::Security => {
+            " Security 4657 from registry auditing: ObjectName is the key, ObjectValueName the \
+             value (wmihunt joins them and splits at the last backslash, which differs for a \
+             value name containing one)."
+        }
+    };
+    format!("{common}{specific}")
+}
+
+fn write_rule(out: &mut dyn Write, d: &Detection, source: Source) -> io::Result<()> {
+    let title = match source {
+        Source::Sysmon => d.title.to_string(),
+        Source::Security => format!("{} (Security 4657)", d.title),
+    };
+    writeln!(out, "title: {}", quoted(&title))?;
+    writeln!(out, "id: {}", rule_id(d, source))?;
+    writeln!(out, "name: wmihunt_{}_{}", d.id, source.tag())?;
+    if source == Source::Security {
+        writeln!(out, "related:")?;
+        writeln!(out, "    - id: {}", rule_id(d, Source::Sysmon))?;
+        writeln!(out, "      type: similar")?;
+    }
+    writeln!(out, "status: experimental")?;
+    writeln!(out, "description: {}", quoted(&description(d, source)))?;
+    writeln!(out, "author: wmihunt")?;
+    writeln!(out, "tags:")?;
+    writeln!(out, "    - attack.persistence")?;
+    for t in d.techniques {
+        writeln!(out, "    - attack.{}", t.to_ascii_lowercase())?;
+    }
+    writeln!(out, "logsource:")?;
+    match source {
+        Source::Sysmon => writeln!(out, "    category: registry_event\n    product: windows")?,
+        Source::Security => writeln!(out, "    product: windows\n    service: security")?,
+    }
+    writeln!(out, "detection:")?;
+    match source {
+        Source::Sysmon => write_sysmon_detection(out, d)?,
+        Source::Security => write_security_detection(out, d)?,
+    }
+    writeln!(out, "falsepositives:")?;
+    writeln!(
+        out,
+        "    - Software deployment through WMI (e.g. configuration management agents)"
+    )?;
+    writeln!(out, "level: high")
+}
+
+/// Writes, for every detection, its Sysmon rule then its Security 4657 rule, YAML documents
+/// separated by `---`.
 pub fn write(out: &mut dyn Write) -> io::Result<()> {
-    for (i, d) in CATALOG.iter().enumerate() {
+    let rules = CATALOG
+        .iter()
+        .flat_map(|d| [(d, Source::Sysmon), (d, Source::Security)]);
+    for (i, (d, source)) in rules.enumerate() {
         if i > 0 {
             writeln!(out, "---")?;
         }
-        writeln!(out, "title: {}", quoted(d.title))?;
-        writeln!(out, "id: {}", rule_uuid(d.id))?;
-        writeln!(out, "status: experimental")?;
-        writeln!(
-            out,
-            "description: {}",
-            quoted(&format!(
-                "WmiPrvSE.exe (WMI's StdRegProv registry provider) writes a persistence location: {}. Exported from the wmihunt catalog, detection {}.",
-                d.title, d.id
-            ))
-        )?;
-        writeln!(out, "author: wmihunt")?;
-        writeln!(out, "tags:")?;
-        writeln!(out, "    - attack.persistence")?;
-        for t in d.techniques {
-            writeln!(out, "    - attack.{}", t.to_ascii_lowercase())?;
-        }
-        writeln!(out, "logsource:")?;
-        writeln!(out, "    category: registry_event")?;
-        writeln!(out, "    product: windows")?;
-        writeln!(out, "detection:")?;
-        writeln!(out, "    selection_writer:")?;
-        writeln!(out, "        Image|endswith: {}", quoted("\\WmiPrvSE.exe"))?;
-        writeln!(out, "    selection_target:")?;
-        writeln!(out, "        TargetObject:")?;
-        for p in target_patterns(d) {
-            writeln!(out, "            - {}", quoted(&p))?;
-        }
-        writeln!(out, "    condition: selection_writer and selection_target")?;
-        writeln!(out, "falsepositives:")?;
-        writeln!(
-            out,
-            "    - Software deployment through WMI (e.g. configuration management agents)"
-        )?;
-        writeln!(out, "level: high")?;
+        write_rule(out, d, source)?;
     }
     Ok(())
 }
@@ -124,8 +431,12 @@ mod tests {
 
     #[test]
     fn uuids_are_stable_and_distinct() {
-        let ids: Vec<String> = CATALOG.iter().map(|d| rule_uuid(d.id)).collect();
-        assert_eq!(rule_uuid("run_keys"), ids[0]);
+        let ids: Vec<String> = CATALOG
+            .iter()
+            .flat_map(|d| [rule_id(d, Source::Sysmon), rule_id(d, Source::Security)])
+            .collect();
+        // The Sysmon rule keeps the id the export has always given run_keys.
+        assert_eq!(ids[0], "d741c8e8-0ac9-411f-8029-ffac3c15dfa6");
         let mut unique = ids.clone();
         unique.sort();
         unique.dedup();
@@ -133,5 +444,34 @@ mod tests {
         assert!(ids
             .iter()
             .all(|u| u.len() == 36 && u.as_bytes()[14] == b'4'));
+    }
+
+    #[test]
+    fn sigma_literals_escape_only_what_sigma_would_read_as_special() {
+        assert_eq!(sigma_literal("\\WmiPrvSE.exe"), "\\WmiPrvSE.exe");
+        assert_eq!(sigma_literal("Run\\*"), "Run\\\\\\*");
+        assert_eq!(sigma_literal("a?b"), "a\\?b");
+        assert_eq!(sigma_literal("a\\\\b"), "a\\\\\\b");
+        assert_eq!(sigma_literal("ends\\"), "ends\\\\");
+    }
+
+    #[test]
+    fn key_patterns_become_component_exact_expressions() {
+        let wow = "(\\\\WOW6432Node)*";
+        assert_eq!(
+            key_re("SOFTWARE\\Run"),
+            format!("{wow}\\\\SOFTWARE{wow}\\\\Run")
+        );
+        assert_eq!(
+            key_re("A\\*\\B\\**"),
+            format!("{wow}\\\\A{wow}\\\\[^\\\\]*{wow}\\\\B(\\\\[^\\\\]*)*")
+        );
+        assert_eq!(
+            key_re("SYSTEM\\CurrentControlSet\\Services"),
+            format!(
+                "(\\\\SYSTEM\\\\ControlSet[0-9][0-9][0-9]|{wow}\\\\SYSTEM{wow}\\\\CurrentControlSet){wow}\\\\Services"
+            )
+        );
+        assert_eq!(re_literal("Windows NT (x.y)"), "Windows NT \\(x\\.y\\)");
     }
 }

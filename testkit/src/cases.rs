@@ -43,6 +43,9 @@ pub struct Fixture {
     pub expected: Vec<(u64, Expect)>,
     /// Number of records written.
     pub records: u64,
+    /// Every event as written (time and host set), with its record id: what a SIEM would
+    /// hold for the file (the Sigma engine test loads them).
+    pub events: Vec<(u64, Event)>,
 }
 
 /// Sysmon field sets differ by version: which optional fields an event carries.
@@ -140,6 +143,7 @@ fn build(
 ) -> Fixture {
     let mut out = std::io::Cursor::new(Vec::new());
     let mut expected = Vec::new();
+    let mut written = Vec::new();
     let records = events.len() as u64;
     {
         let mut writer = EvtxWriter::new(&mut out).expect("writer");
@@ -153,6 +157,7 @@ fn build(
             if let Some(expect) = expect {
                 expected.push((id, expect));
             }
+            written.push((id, event));
         }
         writer.finish().expect("finish");
     }
@@ -161,6 +166,7 @@ fn build(
         bytes: out.into_inner(),
         expected,
         records,
+        events: written,
     }
 }
 
