@@ -11,7 +11,7 @@ use serde::Serialize;
 /// Which hives a location applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Hives {
+pub enum HiveScope {
     /// `HKLM` only.
     Machine,
     /// User hives only (`HKU\<SID>`, `HKCU`).
@@ -20,13 +20,13 @@ pub enum Hives {
     Both,
 }
 
-impl Hives {
+impl HiveScope {
     /// How the hive part of a location is shown to people.
     pub fn label(self) -> &'static str {
         match self {
-            Hives::Machine => "HKLM",
-            Hives::User => "HKU\\*",
-            Hives::Both => "HKLM|HKU\\*",
+            HiveScope::Machine => "HKLM",
+            HiveScope::User => "HKU\\*",
+            HiveScope::Both => "HKLM|HKU\\*",
         }
     }
 }
@@ -34,8 +34,8 @@ impl Hives {
 /// One registry location that runs code: a key pattern and the value(s) under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Location {
-    /// Hives the location is in.
-    pub hives: Hives,
+    /// HiveScope the location is in.
+    pub hives: HiveScope,
     /// Key pattern below the hive.
     pub key: &'static str,
     /// Value name, or `*` for every value of the key.
@@ -82,11 +82,11 @@ pub fn technique_name(id: &str) -> &'static str {
         .map_or("", |(_, name)| name)
 }
 
-const fn loc(hives: Hives, key: &'static str, value: &'static str) -> Location {
+const fn loc(hives: HiveScope, key: &'static str, value: &'static str) -> Location {
     Location { hives, key, value }
 }
 
-use Hives::{Both, Machine, User};
+use HiveScope::{Both, Machine, User};
 
 /// Every detection, in the order matching tries them (an event yields at most one finding:
 /// the first location it matches).

@@ -11,7 +11,7 @@ pub mod payload;
 pub mod triage;
 
 use crate::event::registry::RegistryEvent;
-use catalog::{Detection, Hives, Location, CATALOG};
+use catalog::{Detection, HiveScope, Location, CATALOG};
 use hive::{Hive, KeyPath};
 use serde::Serialize;
 
@@ -202,7 +202,7 @@ impl Matcher {
 
     /// The finding-to-be for `event`, or `None` when the writer is not WmiPrvSE.exe or the
     /// key is not a persistence location.
-    pub fn check(&self, event: &RegistryEvent) -> Option<Match> {
+    pub fn find_match(&self, event: &RegistryEvent) -> Option<Match> {
         if !is_wmiprvse(&event.image) {
             return None;
         }
@@ -251,10 +251,10 @@ impl Matcher {
     }
 }
 
-fn hive_allowed(hives: Hives, hive: &Hive) -> bool {
+fn hive_allowed(hives: HiveScope, hive: &Hive) -> bool {
     match hive {
-        Hive::Machine => matches!(hives, Hives::Machine | Hives::Both),
-        Hive::User { .. } => matches!(hives, Hives::User | Hives::Both),
+        Hive::Machine => matches!(hives, HiveScope::Machine | HiveScope::Both),
+        Hive::User { .. } => matches!(hives, HiveScope::User | HiveScope::Both),
         Hive::Other { .. } => false,
     }
 }
@@ -284,7 +284,7 @@ mod tests {
 
     fn detection(eid: u16, event_type: &str, target: &str) -> Option<&'static str> {
         Matcher::new()
-            .check(&event(eid, event_type, WMI, target))
+            .find_match(&event(eid, event_type, WMI, target))
             .map(|m| m.detection.id)
     }
 
@@ -411,7 +411,7 @@ mod tests {
         let m = Matcher::new();
         let target = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\x";
         assert!(m
-            .check(&event(
+            .find_match(&event(
                 13,
                 "SetValue",
                 "C:\\Windows\\System32\\reg.exe",
@@ -419,7 +419,7 @@ mod tests {
             ))
             .is_none());
         let hit = m
-            .check(&event(
+            .find_match(&event(
                 13,
                 "SetValue",
                 "C:\\Users\\Public\\wmiprvse.exe",
@@ -434,9 +434,9 @@ mod tests {
     fn renames_match_either_side() {
         let m = Matcher::new();
         let mut e = event(14, "RenameKey", WMI, "HKLM\\SOFTWARE\\Staging");
-        assert!(m.check(&e).is_none());
+        assert!(m.find_match(&e).is_none());
         e.new_name = Some("HKLM\\SYSTEM\\CurrentControlSet\\Services\\evil".into());
-        let hit = m.check(&e).unwrap();
+        let hit = m.find_match(&e).unwrap();
         assert_eq!(
             hit.key.to_string(),
             "HKLM\\SYSTEM\\CurrentControlSet\\Services\\evil"
@@ -453,13 +453,13 @@ mod tests {
             for l in d.locations {
                 let key = l.key.replace("\\**", "").replace('*', "Name");
                 let value = if l.value == "*" { "Value" } else { l.value };
-                let hive = if l.hives == Hives::User {
+                let hive = if l.hives == HiveScope::User {
                     "HKU\\S-1-5-21-1"
                 } else {
                     "HKLM"
                 };
                 let target = format!("{hive}\\{key}\\{value}");
-                let hit = m.check(&event(13, "SetValue", WMI, &target));
+                let hit = m.find_match(&event(13, "SetValue", WMI, &target));
                 assert_eq!(hit.map(|h| h.detection.id), Some(d.id), "{target}");
             }
         }

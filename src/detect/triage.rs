@@ -212,7 +212,7 @@ mod tests {
             details: Some(data.into()),
             ..RegistryEvent::sample(13, "SetValue", image, target)
         };
-        let matched = Matcher::new().check(&event).expect("a finding");
+        let matched = Matcher::new().find_match(&event).expect("a finding");
         indicators(&event, &matched)
             .into_iter()
             .map(|i| i.name)

@@ -9,7 +9,7 @@
 //! `\`, so wildcards cannot say "exactly one key" (`…\Services\*\ImagePath`), "three digits"
 //! (`ControlSet001`) or "any number of `WOW6432Node` components"; a regular expression can.
 
-use crate::detect::catalog::{Detection, Hives, Location, CATALOG};
+use crate::detect::catalog::{Detection, HiveScope, Location, CATALOG};
 use crate::detect::hive::{
     CLASSES_HIVE_SUFFIX, CONTROL_SET_DIGITS, CONTROL_SET_PREFIX, CURRENT_CONTROL_SET,
     CURRENT_USER_PREFIXES, MACHINE_PREFIXES, SYSTEM_KEY, USERS_PREFIXES, WOW64_NODE,
@@ -118,7 +118,7 @@ fn alternatives<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// The hive part of a path, in every spelling matching accepts for `hives`.
-fn hive_re(hives: Hives) -> String {
+fn hive_re(hives: HiveScope) -> String {
     let machine = alternatives(MACHINE_PREFIXES.iter().copied());
     let user = format!(
         "({})\\\\{ANY_COMPONENT}|{}",
@@ -126,9 +126,9 @@ fn hive_re(hives: Hives) -> String {
         alternatives(CURRENT_USER_PREFIXES.iter().copied())
     );
     match hives {
-        Hives::Machine => format!("({machine})"),
-        Hives::User => format!("({user})"),
-        Hives::Both => format!("({machine}|{user})"),
+        HiveScope::Machine => format!("({machine})"),
+        HiveScope::User => format!("({user})"),
+        HiveScope::Both => format!("({machine}|{user})"),
     }
 }
 
@@ -226,7 +226,7 @@ fn distinct(items: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 fn has_user_hives(d: &Detection) -> bool {
-    d.locations.iter().any(|l| l.hives != Hives::Machine)
+    d.locations.iter().any(|l| l.hives != HiveScope::Machine)
 }
 
 /// A detection block: `name:` then `field: value` or `field:` with a list.

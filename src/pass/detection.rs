@@ -169,7 +169,7 @@ fn to_findings(
         .iter()
         .filter(|e| options.from.is_none_or(|from| e.event.timestamp >= from))
         .filter(|e| options.to.is_none_or(|to| e.event.timestamp <= to))
-        .filter_map(|e| Some(finding(e, matcher.check(&e.event)?, source)))
+        .filter_map(|e| Some(finding(e, matcher.find_match(&e.event)?, source)))
         .collect()
 }
 

@@ -29,7 +29,7 @@ pub struct CheckOptions {
 /// line names its argument). Reads again only the Sysmon and Security logs (process creations
 /// are nowhere else) of the hosts with findings, and files whose host and log are unknown
 /// (`summaries[i]` describes `files[i]`), rendering only records that name a payload.
-pub fn check(
+pub fn find_runs(
     files: &[EvidenceFile],
     summaries: &[FileSummary],
     findings: &mut [Finding],

@@ -24,12 +24,12 @@ pub struct Rendered {
     /// `System/Computer`.
     pub computer: Option<String>,
     /// `EventData`, the named fields wmihunt reads.
-    pub data: Data,
+    pub data: EventData,
 }
 
 /// `EventData` fields by name (Sysmon registry and process events, Security 4688).
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Data {
+pub struct EventData {
     /// `EventType`.
     pub event_type: Option<String>,
     /// `Image`.
@@ -243,7 +243,7 @@ lenient!(SystemPart, Rendered, |key, map, out| {
     Ok(())
 });
 
-lenient!(DataPart, Data, |key, map, out| {
+lenient!(DataPart, EventData, |key, map, out| {
     let slot = match key {
         "EventType" => &mut out.event_type,
         "Image" => &mut out.image,

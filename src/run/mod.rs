@@ -128,7 +128,7 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
             threads: config.scan.threads,
             recover: config.scan.recover,
         };
-        let checked = execution::check(
+        let checked = execution::find_runs(
             &discovery.files,
             &report.files,
             &mut report.findings,
