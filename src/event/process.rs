@@ -3,7 +3,7 @@
 
 use super::{event_record_id, event_time, SECURITY_PROVIDER, SYSMON_PROVIDER};
 use crate::read::rendered::Rendered;
-use crate::read::RecordHeader;
+use crate::read::{Extractor, RecordHeader};
 use jiff::Timestamp;
 
 /// A process creation read from the evidence.
@@ -24,21 +24,29 @@ pub struct ProcessStart {
 }
 
 impl ProcessStart {
+    /// The reader's view of process creations: the fields `from_rendered` reads.
+    pub const EXTRACTOR: Extractor<ProcessStart> = Extractor {
+        fields: &["Image", "NewProcessName", "CommandLine"],
+        extract: ProcessStart::from_rendered,
+    };
+
     /// Reads a Sysmon EID 1 or Security 4688 event from a rendered record.
     pub fn from_rendered(event: &Rendered, header: RecordHeader) -> Option<ProcessStart> {
         let provider = event.provider.as_deref()?;
         let event_id = event.event_id()?;
         let image = match (provider, event_id) {
-            (p, 1) if p.eq_ignore_ascii_case(SYSMON_PROVIDER) => &event.data.image,
-            (p, 4688) if p.eq_ignore_ascii_case(SECURITY_PROVIDER) => &event.data.new_process_name,
+            (p, 1) if p.eq_ignore_ascii_case(SYSMON_PROVIDER) => event.data.get("Image"),
+            (p, 4688) if p.eq_ignore_ascii_case(SECURITY_PROVIDER) => {
+                event.data.get("NewProcessName")
+            }
             _ => return None,
         };
         Some(ProcessStart {
             timestamp: event_time(event, header),
             host: event.computer.clone().unwrap_or_default(),
             event_id,
-            image: image.clone().unwrap_or_default(),
-            command_line: event.data.command_line.clone().unwrap_or_default(),
+            image: image.unwrap_or_default().to_owned(),
+            command_line: event.data.text("CommandLine").unwrap_or_default(),
             record_id: event_record_id(event, header),
         })
     }

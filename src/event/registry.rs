@@ -4,7 +4,7 @@
 
 use super::{event_record_id, event_time, parse_id, SECURITY_PROVIDER, SYSMON_PROVIDER};
 use crate::read::rendered::Rendered;
-use crate::read::RecordHeader;
+use crate::read::{Extractor, RecordHeader};
 use jiff::Timestamp;
 
 /// Sysmon's registry event ids: 12 key/value created or deleted, 13 value set, 14 renamed.
@@ -52,6 +52,30 @@ pub struct RegistryEvent {
 }
 
 impl RegistryEvent {
+    /// The reader's view of registry events: the fields `from_rendered` reads.
+    pub const EXTRACTOR: Extractor<RegistryEvent> = Extractor {
+        fields: &[
+            "EventType",
+            "Image",
+            "TargetObject",
+            "Details",
+            "NewName",
+            "ProcessId",
+            "ProcessGuid",
+            "User",
+            "RuleName",
+            "ObjectName",
+            "ObjectValueName",
+            "NewValue",
+            "OperationType",
+            "ProcessName",
+            "SubjectUserName",
+            "SubjectDomainName",
+            "SubjectLogonId",
+        ],
+        extract: RegistryEvent::from_rendered,
+    };
+
     /// Reads a registry event from a rendered record; `None` when it is not a Sysmon registry
     /// event or a Security 4657.
     pub fn from_rendered(event: &Rendered, header: RecordHeader) -> Option<RegistryEvent> {
@@ -81,44 +105,44 @@ impl RegistryEvent {
         };
         if provider.eq_ignore_ascii_case(SYSMON_PROVIDER) && REGISTRY_EVENT_IDS.contains(&event_id)
         {
-            let target = d.target_object.clone().unwrap_or_default();
+            let target = d.text("TargetObject").unwrap_or_default();
             return Some(RegistryEvent {
-                process_id: d.process_id.as_deref().and_then(parse_id),
-                process_guid: d.process_guid.clone(),
-                user: d.user.clone(),
-                rule_name: d.rule_name.clone(),
-                new_name: d.new_name.clone(),
+                process_id: d.get("ProcessId").and_then(parse_id),
+                process_guid: d.text("ProcessGuid"),
+                user: d.text("User"),
+                rule_name: d.text("RuleName"),
+                new_name: d.text("NewName"),
                 ..base(
-                    d.event_type.clone(),
-                    d.image.clone(),
+                    d.text("EventType"),
+                    d.text("Image"),
                     target,
-                    d.details.clone(),
+                    d.text("Details"),
                 )
             });
         }
         if provider.eq_ignore_ascii_case(SECURITY_PROVIDER)
             && event_id == SECURITY_REGISTRY_EVENT_ID
         {
-            let key = d.object_name.as_deref().unwrap_or("");
-            let target = match d.object_value_name.as_deref() {
+            let key = d.get("ObjectName").unwrap_or("");
+            let target = match d.get("ObjectValueName") {
                 Some(value) => format!("{key}\\{value}"),
                 None => key.to_string(),
             };
-            let user = match (&d.subject_domain_name, &d.subject_user_name) {
+            let user = match (d.get("SubjectDomainName"), d.get("SubjectUserName")) {
                 (Some(domain), Some(name)) if !domain.is_empty() => {
                     Some(format!("{domain}\\{name}"))
                 }
-                (_, name) => name.clone(),
+                (_, name) => name.map(str::to_owned),
             };
             return Some(RegistryEvent {
-                process_id: d.process_id.as_deref().and_then(parse_id),
+                process_id: d.get("ProcessId").and_then(parse_id),
                 user,
-                logon_id: d.subject_logon_id.clone(),
+                logon_id: d.text("SubjectLogonId"),
                 ..base(
-                    d.operation_type.clone(),
-                    d.process_name.clone(),
+                    d.text("OperationType"),
+                    d.text("ProcessName"),
                     target,
-                    d.new_value.clone(),
+                    d.text("NewValue"),
                 )
             });
         }
@@ -162,7 +186,8 @@ mod tests {
     use serde_json::json;
 
     fn read(v: &serde_json::Value, header: RecordHeader) -> Option<RegistryEvent> {
-        let rendered = Rendered::from_json(v.to_string().as_bytes()).unwrap();
+        let fields = RegistryEvent::EXTRACTOR.fields;
+        let rendered = Rendered::from_json(v.to_string().as_bytes(), fields).unwrap();
         RegistryEvent::from_rendered(&rendered, header)
     }
 

@@ -82,7 +82,7 @@ fn reader(options: &ScanOptions) -> Result<Reader<RegistryEvent>, PassError> {
     Ok(Reader::new(
         needle,
         options.recover,
-        RegistryEvent::from_rendered,
+        RegistryEvent::EXTRACTOR,
     ))
 }
 

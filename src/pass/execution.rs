@@ -73,7 +73,7 @@ fn process_starts(
 ) -> Result<Vec<(ProcessStart, PathBuf)>, PassError> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let needle = Needle::new(&words).map_err(PassError::Prefilter)?;
-    let reader = Reader::new(Some(needle), options.recover, ProcessStart::from_rendered);
+    let reader = Reader::new(Some(needle), options.recover, ProcessStart::EXTRACTOR);
     let units = run_units(
         files,
         options.threads,

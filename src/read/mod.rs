@@ -116,8 +116,24 @@ impl<T> ChunkBatch<T> {
     }
 }
 
-/// Takes the event a reader wants from a rendered record, if it is one.
-pub type Extract<T> = fn(&Rendered, RecordHeader) -> Option<T>;
+/// What a reader takes from the records it renders: the names of the event fields it reads
+/// (only those are kept), and the function that makes its event from them, if the record is
+/// one.
+#[derive(Debug)]
+pub struct Extractor<T> {
+    /// Event field names (`EventData`, or the element under `UserData`), exact.
+    pub fields: &'static [&'static str],
+    /// Makes the event.
+    pub extract: fn(&Rendered, RecordHeader) -> Option<T>,
+}
+
+impl<T> Clone for Extractor<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Extractor<T> {}
 
 /// How records are read; shared by every worker.
 #[derive(Debug, Clone)]
@@ -125,7 +141,7 @@ pub struct Reader<T> {
     settings: Arc<ParserSettings>,
     needle: Option<Needle>,
     recover: bool,
-    extract: Extract<T>,
+    extractor: Extractor<T>,
 }
 
 /// One chunk being read: where it is, for problems.
@@ -142,9 +158,9 @@ impl At<'_> {
 
 impl<T> Reader<T> {
     /// A reader that renders only records that can hold `needle`'s text (every record when
-    /// `None`) and keeps what `extract` takes from them; `recover` also carves records from
+    /// `None`) and keeps what `extractor` takes from them; `recover` also carves records from
     /// chunk slack.
-    pub fn new(needle: Option<Needle>, recover: bool, extract: Extract<T>) -> Reader<T> {
+    pub fn new(needle: Option<Needle>, recover: bool, extractor: Extractor<T>) -> Reader<T> {
         // One thread: chunks are spread over the pool by the caller (see EVTX-NOTES: the
         // crate's own threading inside a rayon task can deadlock).
         let settings = ParserSettings::new()
@@ -155,7 +171,7 @@ impl<T> Reader<T> {
             settings: Arc::new(settings),
             needle,
             recover,
-            extract,
+            extractor,
         }
     }
 
@@ -373,7 +389,7 @@ impl<T> Reader<T> {
             timestamp: record.timestamp,
         };
         let recovered = record.recovered;
-        let json = match render(record) {
+        let json = match render(record, self.extractor.fields) {
             Ok(json) => json,
             Err(message) if wanted => return Err((Some(header.record_id), message)),
             Err(_) => return Ok(()),
@@ -383,7 +399,7 @@ impl<T> Reader<T> {
         }
         if wanted {
             batch.rendered += 1;
-            if let Some(event) = (self.extract)(&json, header) {
+            if let Some(event) = (self.extractor.extract)(&json, header) {
                 batch.events.push(SourcedEvent {
                     event,
                     chunk: at.index,
@@ -406,10 +422,10 @@ fn record_span(record: &evtx::EvtxRecord<'_>) -> Range<usize> {
     usize::try_from(start).unwrap_or(usize::MAX)..usize::try_from(end).unwrap_or(usize::MAX)
 }
 
-/// Renders a record and reads the fields wmihunt uses.
-fn render(record: evtx::EvtxRecord<'_>) -> Result<Rendered, String> {
+/// Renders a record and reads its `System` fields and the event fields named in `fields`.
+fn render(record: evtx::EvtxRecord<'_>, fields: &[&str]) -> Result<Rendered, String> {
     let json = record.into_json_bytes().map_err(|e| error_chain(&e))?;
-    Rendered::from_json(&json.data)
+    Rendered::from_json(&json.data, fields)
 }
 
 #[cfg(test)]
@@ -421,9 +437,11 @@ mod tests {
     /// A test reader: the `Image` and `ProcessId` of every rendered record that has them.
     fn reader(prefilter: bool, recover: bool) -> Reader<(String, String)> {
         let needle = prefilter.then(|| Needle::new(&["wmiprvse.exe"]).unwrap());
-        Reader::new(needle, recover, |r, _| {
-            Some((r.data.image.clone()?, r.data.process_id.clone()?))
-        })
+        let extractor = Extractor {
+            fields: &["Image", "ProcessId"],
+            extract: |r, _| Some((r.data.text("Image")?, r.data.text("ProcessId")?)),
+        };
+        Reader::new(needle, recover, extractor)
     }
 
     fn read_file(reader: &Reader<(String, String)>, path: &Path) -> ChunkBatch<(String, String)> {
