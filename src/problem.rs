@@ -17,6 +17,9 @@ pub enum Kind {
     Read,
     /// A symlink loop: not followed, and nothing is lost by that.
     Loop,
+    /// A record carved from slack (`--recover`) that could not be read: stale data by
+    /// definition, so it is counted and shown with `-v`, and does not change the exit code.
+    Slack,
 }
 
 impl Kind {
@@ -27,12 +30,13 @@ impl Kind {
             Kind::UnreadableLog => "unreadable log",
             Kind::Read => "read error",
             Kind::Loop => "note",
+            Kind::Slack => "slack",
         }
     }
 
     /// Whether evidence may have been missed because of it (exit code 2).
     pub fn loses_evidence(self) -> bool {
-        !matches!(self, Kind::Loop)
+        !matches!(self, Kind::Loop | Kind::Slack)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::finding::Finding;
 use crate::problem::Problem;
+pub use crate::read::census::Tally;
 use crate::read::LogIdentity;
 use std::time::Duration;
 
@@ -24,8 +25,8 @@ pub struct Stats {
     pub chunks_parsed: u64,
     /// Chunks the pre-filter skipped.
     pub chunks_skipped: u64,
-    /// Registry events seen (any writer) among the rendered records.
-    pub registry_events: u64,
+    /// Records carved from slack (`--recover`).
+    pub carved: u64,
 }
 
 impl Stats {
@@ -37,7 +38,31 @@ impl Stats {
         self.rendered += other.rendered;
         self.chunks_parsed += other.chunks_parsed;
         self.chunks_skipped += other.chunks_skipped;
-        self.registry_events += other.registry_events;
+        self.carved += other.carved;
+    }
+}
+
+/// The registry events a file holds that the detections can judge, whoever wrote them: what
+/// makes "no findings" a clean result rather than silence. Counted from the chunks' template
+/// definitions (`read::census`), so the pre-filter's speed is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Sysmon registry events (EID 12, 13, 14).
+    pub sysmon: Tally,
+    /// Security 4657 (a registry value was modified).
+    pub security: Tally,
+}
+
+impl Coverage {
+    /// Adds another file's or unit's coverage.
+    pub fn merge(&mut self, other: &Coverage) {
+        self.sysmon.merge(&other.sysmon);
+        self.security.merge(&other.security);
+    }
+
+    /// Registry events of either source.
+    pub fn events(&self) -> u64 {
+        self.sysmon.records + self.security.records
     }
 }
 
@@ -46,8 +71,10 @@ impl Stats {
 pub struct FileSummary {
     /// Its host and log, when a record could be read.
     pub identity: Option<LogIdentity>,
-    /// Records in it.
+    /// Live records in it.
     pub records: u64,
+    /// The registry events in it.
+    pub coverage: Coverage,
 }
 
 /// What the "did it run" pass did, for the summary.

@@ -590,13 +590,18 @@ fn the_whole_sample_folder_gives_one_finding_and_reports_damage() {
 /// A one-chunk log whose third record (the only finding) is left in slack: the header says the
 /// chunk ends after record 2.
 fn slack_file(dir: &Path) -> std::path::PathBuf {
+    slack_file_with(dir, "evil.exe")
+}
+
+/// `slack_file`, the carved record's data being `data`.
+fn slack_file_with(dir: &Path, data: &str) -> std::path::PathBuf {
     let by = |image: &str| {
         cases::registry(
             13,
             "SetValue",
             image,
             "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Slack",
-            Some("evil.exe"),
+            Some(data),
             cases::Version::Current,
         )
     };
@@ -915,13 +920,23 @@ fn host_summary_and_coverage_warning() {
     ]);
     let err = stderr(&out);
     assert!(err.contains("── per host ──"), "{err}");
-    let ws05 = err
-        .lines()
-        .find(|l| l.contains("WS05.corp.example"))
-        .expect("the host with no findings is listed");
-    assert!(ws05.contains("yes: 1 file(s), 8 records"), "{ws05}");
-    assert!(!err.contains("warning: none of the"), "{err}");
-    // Security logs alone are no clean bill of health.
+    let row = |host: &str| {
+        err.lines()
+            .find(|l| l.contains(host))
+            .unwrap_or_else(|| panic!("{host} is listed: {err}"))
+            .to_string()
+    };
+    // A host with no findings whose Sysmon log holds registry events is covered.
+    let ws05 = row("WS05.corp.example");
+    assert!(ws05.contains("┆ 0 ") && ws05.contains("covered"), "{ws05}");
+    // A host seen only through Security 4657 is covered by it (it has findings too).
+    let dc02 = row("DC02.corp.example");
+    assert!(
+        dc02.contains("┆ 6 ") && dc02.contains("covered") && !dc02.contains("NOT"),
+        "{dc02}"
+    );
+    assert!(!err.contains("warning:"), "{err}");
+    // A Security log without registry auditing is no clean bill of health.
     let security = testdata().join("execution/WS06-Security.evtx");
     let out = wmihunt([
         "scan",
@@ -932,11 +947,11 @@ fn host_summary_and_coverage_warning() {
     let err = stderr(&out);
     assert_eq!(code(&out), 0);
     assert!(
-        err.contains("warning: none of the 1 scanned files is a Sysmon log"),
+        err.contains("wmihunt: warning: the 1 scanned files hold no registry event"),
         "{err}"
     );
     assert!(
-        err.contains("NO (only Security): not covered unless registry auditing"),
+        err.contains("NOT covered: no Sysmon registry events and no Security 4657"),
         "{err}"
     );
 }
@@ -1275,4 +1290,199 @@ fn bulk_index_needs_the_ecs_format() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The registry events the fixtures hold, by source: (Sysmon 12/13/14, Security 4657), and
+/// the events that carry Sysmon's registry fields without being one (a lookalike provider,
+/// another event id: decoys in other_writers.evtx), which coverage counts as the census
+/// counts by template, not by provider.
+fn registry_events_in_fixtures() -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for fixture in cases::all() {
+        for (_, e) in &fixture.events {
+            let has = |name: &str| e.data.iter().any(|(n, _)| n == name);
+            match (e.provider.as_str(), e.event_id) {
+                ("Microsoft-Windows-Sysmon", 12..=14) => counts.0 += 1,
+                ("Microsoft-Windows-Security-Auditing", 4657) => counts.1 += 1,
+                _ if has("TargetObject") && has("EventType") => counts.2 += 1,
+                _ => {}
+            }
+        }
+    }
+    counts
+}
+
+#[test]
+fn coverage_counts_every_registry_event_by_source_with_and_without_the_prefilter() {
+    let (sysmon, security, decoys) = registry_events_in_fixtures();
+    assert!(sysmon > 100 && security > 0, "{sysmon} {security}");
+    assert_eq!(decoys, 2);
+    let sysmon = sysmon + decoys;
+    for flags in [&[][..], &["--no-prefilter"][..]] {
+        let (_, out) = scan_ndjson(&[&testdata()], flags);
+        let err = stderr(&out);
+        let want = format!(
+            "findings: 84 (judged {sysmon} Sysmon registry events and {security} Security 4657 \
+             events on 9 hosts: "
+        );
+        assert!(err.contains(&want), "{flags:?}: {want}\n{err}");
+    }
+}
+
+#[test]
+fn a_clean_result_states_what_it_rests_on() {
+    let file = testdata().join("other_writers.evtx");
+    let (lines, out) = scan_ndjson(&[&file], &[]);
+    assert!(lines.is_empty());
+    let err = stderr(&out);
+    let line = err.lines().find(|l| l.starts_with("findings:")).unwrap();
+    assert!(
+        line.starts_with("findings: 0 (judged ")
+            && line.contains("Sysmon registry events and 0 Security 4657 events on 1 host: WS"),
+        "{line}"
+    );
+    assert!(!line.contains("judged 0 Sysmon"), "{line}");
+}
+
+#[test]
+fn a_sysmon_log_without_registry_events_is_not_coverage() {
+    // A Sysmon configuration that leaves out EID 12/13/14 (common): process events only,
+    // some of them naming WmiPrvSE.exe.
+    let dir = tempfile::tempdir().unwrap();
+    let events: Vec<_> = (0..20)
+        .map(|n| cases::process_create("C:\\Windows\\notepad.exe", cases::WMI, n))
+        .collect();
+    let bytes = wmihunt_testkit::writer::try_write_to_vec(&events).unwrap();
+    let path = dir.path().join("Sysmon.evtx");
+    fs::write(&path, bytes).unwrap();
+    let out = wmihunt(["scan", "--no-progress", "--summary", path.to_str().unwrap()]);
+    assert_eq!(code(&out), 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("NOT covered: its Sysmon log holds no registry events (EID 12/13/14)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("wmihunt: warning: the 1 scanned files hold no registry event")
+            && err.contains("Sysmon log whose configuration records registry events")
+            && err.contains("'Audit Registry' subcategory plus a SACL"),
+        "{err}"
+    );
+    assert!(
+        err.contains("findings: 0 (judged 0 Sysmon registry events"),
+        "{err}"
+    );
+}
+
+#[test]
+fn recover_reads_carved_records_with_control_characters() {
+    // The evtx crate writes control characters in carved records' strings unescaped: such a
+    // record is read, not dropped (it could be a stale WmiPrvSE write).
+    let dir = tempfile::tempdir().unwrap();
+    let path = slack_file_with(dir.path(), "evil.exe\r\n-hidden\u{1}");
+    for flags in [&["--recover"][..], &["--recover", "--no-prefilter"][..]] {
+        let (lines, out) = scan_ndjson(&[&path], flags);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(!stderr(&out).contains("wmihunt: "), "{}", stderr(&out));
+        assert_eq!(lines.len(), 1, "{flags:?}");
+        assert!(lines[0].recovered);
+        assert_eq!(lines[0].data.as_deref(), Some("evil.exe\r\n-hidden\u{1}"));
+    }
+}
+
+#[test]
+fn damage_reads_the_same_with_and_without_the_prefilter() {
+    // A record header broken in a chunk that names no WmiPrvSE.exe, and one in a chunk that
+    // does: one wording and one count whichever path reads them.
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = fs::read(testdata().join("multi_chunk.evtx")).unwrap();
+    for chunk in [0usize, 1] {
+        let base = 4096 + chunk * 65536;
+        let first = u32::from_le_bytes(bytes[base + 516..base + 520].try_into().unwrap());
+        let second = base + 512 + first as usize;
+        bytes[second..second + 4].copy_from_slice(b"XXXX");
+    }
+    let path = dir.path().join("damaged.evtx");
+    fs::write(&path, &bytes).unwrap();
+    let problems_and_counts = |flags: &[&str]| {
+        let (lines, out) = scan_ndjson(&[&path], flags);
+        assert_eq!(code(&out), 2);
+        let err = stderr(&out);
+        let kept: Vec<String> = err
+            .lines()
+            .filter(|l| l.starts_with("wmihunt:") || l.starts_with("findings:"))
+            .map(String::from)
+            .collect();
+        let records = err
+            .lines()
+            .find(|l| l.starts_with("data:"))
+            .and_then(|l| l.split(", ").nth(1))
+            .and_then(|l| l.split(' ').next())
+            .unwrap()
+            .to_string();
+        (lines.len(), kept, records)
+    };
+    let with = problems_and_counts(&[]);
+    let without = problems_and_counts(&["--no-prefilter"]);
+    assert_eq!(with, without);
+    assert_eq!(
+        with.1
+            .iter()
+            .filter(|l| l.contains("is damaged (bad magic)"))
+            .count(),
+        2,
+        "{:?}",
+        with.1
+    );
+    assert!(
+        with.1.iter().all(|l| !l.contains("deserialize")),
+        "{:?}",
+        with.1
+    );
+}
+
+#[test]
+fn the_sample_folder_reads_the_same_with_and_without_the_prefilter() {
+    let Some(samples) = support::samples() else {
+        return;
+    };
+    let run = |flags: &[&str]| {
+        let (lines, out) = scan_ndjson(&[&samples], flags);
+        let err = stderr(&out);
+        let problems: Vec<String> = err
+            .lines()
+            .filter(|l| l.starts_with("wmihunt:"))
+            .map(String::from)
+            .collect();
+        let records = err
+            .lines()
+            .find(|l| l.starts_with("data:"))
+            .map(|l| l.split(" (").next().unwrap_or_default().to_string());
+        (code(&out), lines, problems, records)
+    };
+    let with = run(&[]);
+    let without = run(&["--no-prefilter"]);
+    assert_eq!(with, without);
+    assert_eq!(with.2.len(), 18, "{:#?}", with.2);
+    assert!(
+        with.3
+            .as_deref()
+            .is_some_and(|d| d.ends_with("44931 records")),
+        "{:?}",
+        with.3
+    );
+    // --recover: the carved records with control characters are read; what cannot be read in
+    // slack is counted per file, listed with -v only, and does not turn clean files into
+    // files with read errors.
+    let (_, recovered) = scan_ndjson(&[&samples], &["--recover", "--no-prefilter"]);
+    let err = stderr(&recovered);
+    assert!(!err.contains("control character"), "{err}");
+    assert!(!err.contains("wmihunt: slack:"), "{err}");
+    assert!(
+        err.contains("could not be read (stale data, no exit 2; -v lists them)"),
+        "{err}"
+    );
+    assert!(err.contains("5 with read errors"), "{err}");
+    let (_, verbose) = scan_ndjson(&[&samples], &["--recover", "--no-prefilter", "-v"]);
+    assert!(stderr(&verbose).contains("wmihunt: slack:"));
 }

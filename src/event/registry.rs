@@ -3,6 +3,7 @@
 //! (`RuleName` and `User` exist only in some).
 
 use super::{event_record_id, event_time, parse_id, SECURITY_PROVIDER, SYSMON_PROVIDER};
+use crate::read::census::Marker;
 use crate::read::rendered::Rendered;
 use crate::read::{Extractor, RecordHeader};
 use jiff::Timestamp;
@@ -12,6 +13,19 @@ pub const REGISTRY_EVENT_IDS: [u16; 3] = [12, 13, 14];
 
 /// Security's "a registry value was modified".
 pub const SECURITY_REGISTRY_EVENT_ID: u16 = 4657;
+
+/// The templates of Sysmon registry events (12, 13 and 14 all define these fields), for
+/// counting them without rendering them.
+pub const SYSMON_REGISTRY_TEMPLATE: Marker = Marker {
+    name: "sysmon_registry",
+    fields: &["TargetObject", "EventType"],
+};
+
+/// The template of Security 4657 (no other Security event defines `ObjectValueName`).
+pub const SECURITY_4657_TEMPLATE: Marker = Marker {
+    name: "security_4657",
+    fields: &["ObjectValueName", "OperationType"],
+};
 
 /// One registry event, as read from the log: Sysmon EID 12, 13 or 14, or Security 4657.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod ecs;
+pub mod hosts;
 pub mod ndjson;
 pub mod sanitize;
 pub mod sigma;

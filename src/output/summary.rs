@@ -2,14 +2,12 @@
 //! file, chunk and record, the per-host summary, the run summary (what was scanned, skipped and
 //! could not be read, totals, speed), the "did it run" pass's line and the coverage warning.
 
+use super::hosts::{self, shown};
 use super::sanitize::terminal_safe;
 use super::TimeDisplay;
-use crate::event::is_sysmon;
 use crate::problem::Kind;
 use crate::report::{CheckStats, RunReport};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
-use jiff::Timestamp;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -43,9 +41,9 @@ pub fn write_diagnostics(
     report: &RunReport,
     options: &Diagnostics,
 ) -> io::Result<()> {
-    write_problems(out, report)?;
+    write_problems(out, report, options.verbose)?;
     if options.hosts {
-        write_hosts(out, report, &options.time)?;
+        hosts::write_hosts(out, report, &options.time)?;
     }
     if !options.quiet {
         write_summary(out, report, options.verbose)?;
@@ -56,9 +54,14 @@ pub fn write_diagnostics(
     write_coverage_warning(out, report)
 }
 
-/// Writes every problem, one per line.
-fn write_problems(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
-    for problem in &report.problems {
+/// Writes every problem, one per line; unreadable carved records (stale data) only when
+/// `verbose`: the summary counts them per file.
+fn write_problems(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::Result<()> {
+    for problem in report
+        .problems
+        .iter()
+        .filter(|p| verbose || p.kind != Kind::Slack)
+    {
         writeln!(
             out,
             "wmihunt: {}: {}",
@@ -98,15 +101,21 @@ fn write_summary(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::
         of_kind(Kind::UnreadablePath),
         report.skipped.len(),
     )?;
+    let carved = if s.carved > 0 {
+        format!(", {} carved from slack", s.carved)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "data:     {mb:.1} MiB, {} ({} parsed, {} skipped by the pre-filter, {} rendered)",
+        "data:     {mb:.1} MiB, {}{carved} ({} parsed, {} skipped by the pre-filter, {} rendered)",
         count(s.records, "record"),
         count(s.chunks_parsed, "chunk"),
         s.chunks_skipped,
         count(s.rendered, "record"),
     )?;
-    writeln!(out, "findings: {}", report.findings.len())?;
+    write_slack(out, report, verbose)?;
+    write_findings_line(out, report)?;
     writeln!(out, "time:     {secs:.2} s ({rate:.1} MiB/s)")?;
     if verbose {
         for skipped in &report.skipped {
@@ -140,108 +149,92 @@ fn write_execution_check(
     )
 }
 
-/// Whether any scanned file is a Sysmon log.
-fn any_sysmon(report: &RunReport) -> bool {
-    report
-        .files
-        .iter()
-        .any(|f| f.identity.as_ref().is_some_and(is_sysmon))
+/// Unreadable carved records, counted per file (`-v` lists each).
+fn write_slack(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::Result<()> {
+    let mut per_file: BTreeMap<&std::path::Path, u64> = BTreeMap::new();
+    for p in report.problems.iter().filter(|p| p.kind == Kind::Slack) {
+        *per_file.entry(&p.path).or_default() += 1;
+    }
+    for (path, n) in &per_file {
+        writeln!(
+            out,
+            "slack:    {}: {} carved from slack could not be read (stale data, no exit 2{})",
+            terminal_safe(&path.to_string_lossy()),
+            count(*n, "record"),
+            if verbose { "" } else { "; -v lists them" }
+        )?;
+    }
+    Ok(())
 }
 
-/// Warns when no Sysmon log was scanned and nothing was found: the detections need Sysmon
-/// registry events (or Security 4657, rarely audited), so an empty result over, say,
-/// Security logs alone is no clean bill of health.
+/// Host names, at most a few, for one line.
+fn host_list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    const MAX: usize = 5;
+    let names: Vec<String> = names.map(|n| shown(n)).collect();
+    let mut text = names
+        .iter()
+        .take(MAX)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > MAX {
+        text.push_str(&format!(
+            " and {} more (--summary lists them)",
+            names.len() - MAX
+        ));
+    }
+    text
+}
+
+/// The findings, and what they rest on: how many registry events of each source were judged,
+/// on which hosts, and which hosts had none (so "0 findings" never stands alone).
+fn write_findings_line(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+    let hosts = hosts::hosts(report);
+    let (covered, uncovered): (Vec<_>, Vec<_>) = hosts.iter().partition(|(_, h)| h.covered());
+    let (sysmon, security) = hosts.values().fold((0, 0), |(a, b), h| {
+        (
+            a + h.coverage.sysmon.records,
+            b + h.coverage.security.records,
+        )
+    });
+    let judged = format!(
+        "judged {} and {} on {}",
+        count(sysmon, "Sysmon registry event"),
+        count(security, "Security 4657 event"),
+        count(covered.len() as u64, "host"),
+    );
+    let on = if covered.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", host_list(covered.iter().map(|(n, _)| *n)))
+    };
+    writeln!(out, "findings: {} ({judged}{on})", report.findings.len())?;
+    if !uncovered.is_empty() {
+        writeln!(
+            out,
+            "          not covered (no registry events in their logs): {}",
+            host_list(uncovered.iter().map(|(n, _)| *n))
+        )?;
+    }
+    Ok(())
+}
+
+/// Warns when the inputs held no registry event of either source: the detections need Sysmon
+/// registry events (EID 12, 13, 14) or Security 4657, so an empty result then says nothing
+/// about WMI persistence. Says what to turn on (`docs/coverage.md`).
 fn write_coverage_warning(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
-    if report.files.is_empty()
-        || any_sysmon(report)
-        || !report.findings.is_empty()
-        || report.stats.registry_events > 0
-    {
+    let events: u64 = report.files.iter().map(|f| f.coverage.events()).sum();
+    if report.files.is_empty() || events > 0 {
         return Ok(());
     }
     writeln!(
         out,
-        "wmihunt: warning: none of the {} scanned files is a Sysmon log \
-         (Microsoft-Windows-Sysmon/Operational) and no registry event was read: the detections \
-         need Sysmon registry events (EID 12, 13, 14) or Security 4657 (registry auditing), so \
-         no findings here says nothing about WMI persistence",
+        "wmihunt: warning: the {} scanned files hold no registry event the detections can \
+         judge (Sysmon EID 12/13/14 or Security 4657), so no findings here says nothing about \
+         WMI persistence. Collect a Sysmon log whose configuration records registry events \
+         (RegistryEvent rules for the autostart keys), or turn on registry auditing (the \
+         'Audit Registry' subcategory plus a SACL on the keys) for Security 4657; see \
+         docs/coverage.md",
         report.files.len()
     )
-}
-
-/// Per-host totals: findings by detection and severity, first and last finding, and whether
-/// the host's Sysmon log was scanned (so that no findings is a real clean result).
-fn write_hosts(out: &mut dyn Write, result: &RunReport, time: &TimeDisplay) -> io::Result<()> {
-    #[derive(Default)]
-    struct Host {
-        sysmon_files: u64,
-        sysmon_records: u64,
-        other_channels: BTreeSet<String>,
-        by_detection: BTreeMap<(&'static str, &'static str), u64>,
-        findings: u64,
-        first: Option<Timestamp>,
-        last: Option<Timestamp>,
-    }
-    let mut hosts: BTreeMap<String, Host> = BTreeMap::new();
-    for file in &result.files {
-        let Some(identity) = &file.identity else {
-            continue;
-        };
-        let host = hosts.entry(identity.host.clone()).or_default();
-        if is_sysmon(identity) {
-            host.sysmon_files += 1;
-            host.sysmon_records += file.records;
-        } else {
-            host.other_channels.insert(identity.channel.clone());
-        }
-    }
-    for f in &result.findings {
-        let host = hosts.entry(f.event.host.clone()).or_default();
-        host.findings += 1;
-        *host
-            .by_detection
-            .entry((f.matched.detection.id, f.severity().as_str()))
-            .or_default() += 1;
-        let t = f.event.timestamp;
-        host.first = Some(host.first.map_or(t, |v| v.min(t)));
-        host.last = Some(host.last.map_or(t, |v| v.max(t)));
-    }
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(vec![
-        "Host".to_string(),
-        "Findings".to_string(),
-        "By detection (severity)".to_string(),
-        format!("First ({})", time.label),
-        format!("Last ({})", time.label),
-        "Sysmon log scanned".to_string(),
-    ]);
-    for (name, h) in &hosts {
-        let detections: Vec<String> = h
-            .by_detection
-            .iter()
-            .map(|((id, severity), n)| format!("{id} ({severity}): {n}"))
-            .collect();
-        let coverage = if h.sysmon_files > 0 {
-            format!(
-                "yes: {} file(s), {} records",
-                h.sysmon_files, h.sysmon_records
-            )
-        } else {
-            let others: Vec<&str> = h.other_channels.iter().map(String::as_str).collect();
-            format!(
-                "NO (only {}): not covered unless registry auditing (4657) is on",
-                others.join(", ")
-            )
-        };
-        table.add_row(vec![
-            terminal_safe(if name.is_empty() { "(unknown)" } else { name }).into_owned(),
-            h.findings.to_string(),
-            detections.join("\n"),
-            h.first.map(|t| time.show(t)).unwrap_or_default(),
-            h.last.map(|t| time.show(t)).unwrap_or_default(),
-            terminal_safe(&coverage).into_owned(),
-        ]);
-    }
-    writeln!(out, "── per host ──\n{table}")
 }

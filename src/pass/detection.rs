@@ -7,13 +7,13 @@ use super::{run_units, PassError, Progress};
 use crate::detect::payload;
 use crate::detect::triage;
 use crate::detect::{Match, Matcher};
-use crate::event::registry::RegistryEvent;
+use crate::event::registry::{RegistryEvent, SECURITY_4657_TEMPLATE, SYSMON_REGISTRY_TEMPLATE};
 use crate::evidence::EvidenceFile;
 use crate::finding::Finding;
 use crate::problem::Problem;
 use crate::read::prefilter::Needle;
 use crate::read::{ChunkBatch, LogIdentity, Reader, SourcedEvent};
-use crate::report::{FileSummary, Stats};
+use crate::report::{Coverage, FileSummary, Stats};
 use jiff::Timestamp;
 use std::path::Path;
 
@@ -56,6 +56,7 @@ struct UnitOutput {
     findings: Vec<Finding>,
     problems: Vec<Problem>,
     identity: Option<LogIdentity>,
+    coverage: Coverage,
 }
 
 /// The counts of one unit of work (files are counted by the caller).
@@ -67,7 +68,16 @@ fn stats_of<T>(batch: &ChunkBatch<T>) -> Stats {
         rendered: batch.rendered,
         chunks_parsed: batch.chunks_parsed,
         chunks_skipped: batch.chunks_skipped,
-        registry_events: batch.events.len() as u64,
+        carved: batch.carved,
+    }
+}
+
+/// The registry events a unit holds, from the census tallies (in `reader`'s marker order).
+fn coverage_of<T>(batch: &ChunkBatch<T>) -> Coverage {
+    let tally = |i: usize| batch.tallies.get(i).copied().unwrap_or_default();
+    Coverage {
+        sysmon: tally(0),
+        security: tally(1),
     }
 }
 
@@ -79,11 +89,8 @@ fn reader(options: &ScanOptions) -> Result<Reader<RegistryEvent>, PassError> {
     } else {
         None
     };
-    Ok(Reader::new(
-        needle,
-        options.recover,
-        RegistryEvent::EXTRACTOR,
-    ))
+    let reader = Reader::new(needle, options.recover, RegistryEvent::EXTRACTOR);
+    Ok(reader.with_markers(&[SYSMON_REGISTRY_TEMPLATE, SECURITY_4657_TEMPLATE]))
 }
 
 /// Runs the detection pass over `files`.
@@ -106,6 +113,7 @@ pub fn scan(
                 file,
                 stats: stats_of(&batch),
                 findings,
+                coverage: coverage_of(&batch),
                 problems: batch.problems,
                 identity: batch.identity,
             };
@@ -122,6 +130,7 @@ pub fn scan(
         result.stats.add(&unit.stats);
         if let Some(file) = result.files.get_mut(unit.file) {
             file.records += unit.stats.records;
+            file.coverage.merge(&unit.coverage);
             if file.identity.is_none() {
                 file.identity = unit.identity;
             }
@@ -147,6 +156,7 @@ pub fn scan_buffer(
         files: vec![FileSummary {
             identity: batch.identity.clone(),
             records: batch.records,
+            coverage: coverage_of(&batch),
         }],
         findings,
         stats: Stats {

@@ -7,15 +7,17 @@
 //! The reader knows nothing of what it reads: the event types and their extractors live in
 //! `crate::event`, and the evidence file opens its own bytes (a plain file or a zip member).
 
+pub mod census;
 pub mod chunk;
 pub mod layout;
 pub mod prefilter;
 pub mod rendered;
 
-use crate::problem::{error_chain, Problem};
+use crate::problem::{error_chain, Kind, Problem};
+use census::{Markers, Tally};
 use chunk::Slot;
 use evtx::err::EvtxError;
-use evtx::{EvtxChunkData, EvtxChunkHeader, ParserSettings};
+use evtx::{EvtxChunkData, ParserSettings};
 use jiff::Timestamp;
 use layout::{chunk_slots, CHUNK_HEADER_SIZE, CHUNK_SIZE, FILE_HEADER_SIZE, RECORD_HEADER_SIZE};
 use prefilter::{ChunkPlan, Needle};
@@ -77,8 +79,12 @@ pub struct ChunkBatch<T> {
     pub events: Vec<SourcedEvent<T>>,
     /// Problems, each naming where it happened.
     pub problems: Vec<Problem>,
-    /// Records in the chunks (from the chunk header for chunks the pre-filter skipped).
+    /// Live records in the chunks, from the census (the same whether or not a chunk is parsed).
     pub records: u64,
+    /// Records carved from slack (`--recover`), in the chunks that were parsed.
+    pub carved: u64,
+    /// Records per census marker (the reader's `Markers`, in their order).
+    pub tallies: Vec<Tally>,
     /// Records rendered to fields.
     pub rendered: u64,
     /// Chunks parsed.
@@ -97,6 +103,8 @@ impl<T> Default for ChunkBatch<T> {
             events: Vec::new(),
             problems: Vec::new(),
             records: 0,
+            carved: 0,
+            tallies: Vec::new(),
             rendered: 0,
             chunks_parsed: 0,
             chunks_skipped: 0,
@@ -142,6 +150,7 @@ pub struct Reader<T> {
     needle: Option<Needle>,
     recover: bool,
     extractor: Extractor<T>,
+    markers: Markers,
 }
 
 /// One chunk being read: where it is, for problems.
@@ -172,7 +181,14 @@ impl<T> Reader<T> {
             needle,
             recover,
             extractor,
+            markers: Markers::new(&[]),
         }
+    }
+
+    /// The same reader, also counting the records each of `markers` recognises.
+    pub fn with_markers(mut self, markers: &[census::Marker]) -> Reader<T> {
+        self.markers = Markers::new(markers);
+        self
     }
 
     /// Reads chunks `chunks` (indices in the file) from `source`, which is positioned at the
@@ -253,17 +269,15 @@ impl<T> Reader<T> {
                 chunk::as_cleared_chunk(&mut buf);
                 ChunkPlan::All
             }
-            Slot::Chunk => match &self.needle {
-                Some(needle) => ChunkPlan::for_chunk(&buf, needle),
-                None => ChunkPlan::All,
-            },
+            Slot::Chunk => self.take_census(at, &buf, batch),
         };
         if !self.recover {
             // Carved records may point anywhere in the chunk: leave its bytes as they are.
-            plan.blank_unwanted(&mut buf);
+            // While the log's identity is unknown, its first record is left to tell it.
+            plan.blank_unwanted(&mut buf, batch.identity.is_none());
         }
         if plan == ChunkPlan::Skip {
-            self.count_skipped(at, &buf, batch);
+            batch.chunks_skipped += 1;
             if batch.identity.is_some() {
                 return buf;
             }
@@ -273,30 +287,38 @@ impl<T> Reader<T> {
         self.parse(at, buf, &plan, batch, true)
     }
 
-    /// Counts the records of a chunk the pre-filter skipped, from its header, and reports
-    /// damage in its record headers.
-    fn count_skipped(&self, at: &At<'_>, buf: &[u8], batch: &mut ChunkBatch<T>) {
-        batch.chunks_skipped += 1;
-        match EvtxChunkHeader::from_bytes(buf) {
-            Ok(header) => {
-                batch.records += chunk::declared_records(&header);
-                if let Err(problem) = chunk::check_record_headers(buf, &header) {
-                    let message = format!(
-                        "{problem} (in a chunk that names no WmiPrvSE.exe: no finding lost)"
-                    );
-                    batch.problems.push(at.problem(None, message));
-                }
-            }
-            Err(e) => {
-                let message = format!("bad chunk header: {}", error_chain(&e));
-                batch.problems.push(at.problem(None, message));
-            }
+    /// Counts a chunk's records and reports damage in its record headers (the census), and
+    /// plans what to render: a chunk with damage is rendered whole, so that the records around
+    /// the damage are read, and reported, the same way whether or not the pre-filter is on.
+    fn take_census(&self, at: &At<'_>, buf: &[u8], batch: &mut ChunkBatch<T>) -> ChunkPlan {
+        let census = census::census(buf, &self.markers);
+        batch.records += census.records;
+        if batch.tallies.len() < census.tallies.len() {
+            batch.tallies.resize(census.tallies.len(), Tally::default());
+        }
+        for (sum, tally) in batch.tallies.iter_mut().zip(&census.tallies) {
+            sum.merge(tally);
+        }
+        if let Some(free) = census.free_space_before_records.filter(|_| !self.recover) {
+            let message = format!(
+                "the header's free space offset ({free}) is before the first record: its \
+                 records are not read (--recover carves them)"
+            );
+            batch.problems.push(at.problem(None, message));
+        }
+        let damaged = !census.damage.is_empty();
+        for message in census.damage {
+            batch.problems.push(at.problem(None, message));
+        }
+        match &self.needle {
+            Some(needle) if !damaged => ChunkPlan::for_chunk(buf, needle),
+            _ => ChunkPlan::All,
         }
     }
 
-    /// Parses a chunk and renders what `plan` wants. `counted` says the chunk's records and
-    /// problems count here (not so for a skipped chunk parsed only for the log's identity,
-    /// which stops at the first record it can render).
+    /// Parses a chunk and renders what `plan` wants. `counted` says the chunk's problems count
+    /// here (not so for a skipped chunk parsed only for the log's identity, which stops at the
+    /// first record it can render).
     fn parse(
         &self,
         at: &At<'_>,
@@ -324,43 +346,45 @@ impl<T> Reader<T> {
         data.number = Some(at.index);
         if counted {
             batch.chunks_parsed += 1;
-            if !self.recover {
-                if let Some(problem) = chunk::free_space_before_records(&data.header) {
-                    report(batch, None, problem);
-                }
-            }
         }
         let mut chunk = match data.parse(Arc::clone(&self.settings)) {
             Ok(chunk) => chunk,
-            Err(e) => {
-                report(
-                    batch,
-                    None,
-                    format!("cannot parse chunk: {}", error_chain(&e)),
-                );
+            Err(_) => {
+                let message = "its string or template table is damaged: no record can be read";
+                report(batch, None, message.to_string());
                 return data.data;
             }
         };
         for record in chunk.iter() {
             match record {
                 Ok(record) => {
-                    if counted {
-                        batch.records += 1;
+                    let recovered = record.recovered;
+                    if counted && recovered {
+                        batch.carved += 1;
                     }
-                    if let Err(message) = self.take(at, record, plan, batch) {
-                        report(batch, message.0, message.1);
+                    match self.take(at, record, plan, batch) {
+                        Err((id, message)) if recovered => {
+                            // Stale data by definition: counted, shown with -v, no exit 2.
+                            if counted {
+                                let mut problem = at.problem(id, message);
+                                problem.kind = Kind::Slack;
+                                batch.problems.push(problem);
+                            }
+                        }
+                        Err((id, message)) => report(batch, id, message),
+                        Ok(()) => {}
                     }
                     if !counted && batch.identity.is_some() {
                         break;
                     }
                 }
-                Err(e) => {
-                    let record = match &e {
-                        EvtxError::FailedToParseRecord { record_id, .. } => Some(*record_id),
-                        _ => None,
-                    };
-                    report(batch, record, error_chain(&e));
+                // Damage in the record headers: the census has reported it, in its words.
+                Err(EvtxError::FailedToReadRecordAt { .. }) => {}
+                Err(EvtxError::FailedToParseRecord { record_id, .. }) => {
+                    let message = "its event data is damaged and cannot be decoded".to_string();
+                    report(batch, Some(record_id), message);
                 }
+                Err(e) => report(batch, None, format!("cannot be read: {}", error_chain(&e))),
             }
         }
         drop(chunk);

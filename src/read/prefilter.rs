@@ -187,8 +187,10 @@ impl ChunkPlan {
     /// Empties every record this plan does not want rendered (it writes the end-of-stream
     /// token over the start of its BinXML), so the `evtx` crate does not even build it: in
     /// a chunk with a few matching records that is most of the parsing. Template definitions
-    /// inside them stay where they are, for the records that refer to them.
-    pub fn blank_unwanted(&self, chunk: &mut [u8]) {
+    /// inside them stay where they are, for the records that refer to them. With
+    /// `spare_first`, the chunk's first record is left whole (the reader learns the log's
+    /// host and channel from it).
+    pub fn blank_unwanted(&self, chunk: &mut [u8], spare_first: bool) {
         let ChunkPlan::Matching {
             record_starts,
             blank_safe: true,
@@ -198,7 +200,8 @@ impl ChunkPlan {
             // A record the walk did not prove could read the bytes that blanking changes.
             return;
         };
-        for &start in record_starts {
+        let spared = usize::from(spare_first);
+        for &start in record_starts.iter().skip(spared) {
             let Some(size) = u32_at(chunk, start + layout::record_header::SIZE) else {
                 continue;
             };

@@ -96,18 +96,59 @@ impl EventData {
 impl Rendered {
     /// Reads a record rendered as JSON by the `evtx` crate, keeping the event fields named in
     /// `fields` (exact names).
+    /// A record whose strings hold raw control characters (carved records do: the crate
+    /// writes them unescaped) is read after escaping them, not dropped.
     pub fn from_json(json: &[u8], fields: &[&str]) -> Result<Rendered, String> {
-        let invalid = |e: serde_json::Error| format!("rendered JSON is invalid: {e}");
-        let mut de = serde_json::Deserializer::from_slice(json);
-        let rendered = Document(fields).deserialize(&mut de).map_err(invalid)?;
-        de.end().map_err(invalid)?;
-        Ok(rendered)
+        let parse = |json: &[u8]| -> Result<Rendered, serde_json::Error> {
+            let mut de = serde_json::Deserializer::from_slice(json);
+            let rendered = Document(fields).deserialize(&mut de)?;
+            de.end()?;
+            Ok(rendered)
+        };
+        match parse(json) {
+            Ok(rendered) => Ok(rendered),
+            Err(e) if e.is_syntax() => match escape_controls(json) {
+                Some(escaped) => parse(&escaped),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+        .map_err(|e| format!("its rendered fields cannot be read ({e})"))
     }
 
     /// `event_id` as a number.
     pub fn event_id(&self) -> Option<u16> {
         self.event_id.as_deref()?.trim().parse().ok()
     }
+}
+
+/// `json` with the control characters inside its strings escaped (`\u0001`), or `None`
+/// when it has none.
+fn escape_controls(json: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(json.len() + 16);
+    let (mut in_string, mut escaped, mut changed) = (false, false, false);
+    for &b in json {
+        match b {
+            _ if escaped => {
+                escaped = false;
+                out.push(b);
+            }
+            b'\\' if in_string => {
+                escaped = true;
+                out.push(b);
+            }
+            b'"' => {
+                in_string = !in_string;
+                out.push(b);
+            }
+            0..=0x1f if in_string => {
+                changed = true;
+                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+            }
+            _ => out.push(b),
+        }
+    }
+    changed.then_some(out)
 }
 
 /// The text of a field: strings as they are, numbers and booleans printed, the `#text` of an
@@ -387,6 +428,14 @@ mod tests {
         }
         assert!(Rendered::from_json(b"{", FIELDS).is_err());
         assert!(Rendered::from_json(b"{} x", FIELDS).is_err());
+    }
+
+    #[test]
+    fn raw_control_characters_in_strings_are_escaped_not_fatal() {
+        let json = b"{\"Event\":{\"EventData\":{\"Image\":\"a\x01b\\\"\nc\"}},\n\"x\":1}";
+        let r = Rendered::from_json(json, FIELDS).unwrap();
+        assert_eq!(r.data.get("Image"), Some("a\u{1}b\"\nc"));
+        assert!(Rendered::from_json(b"{\"a\":\"\x01", FIELDS).is_err());
     }
 
     #[test]
