@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 use support::cases::{self, Expect};
 use support::{code, scan_ndjson, stderr, testdata, wmihunt, Line};
+use wmihunt_testkit::layout;
 
 /// (file relative to testdata, record id) → (detection, severity, action).
 type Keyed = BTreeMap<(String, u64), (String, String, String)>;
@@ -611,15 +612,16 @@ fn slack_file_with(dir: &Path, data: &str) -> std::path::PathBuf {
         by(cases::WMI),
     ];
     let mut bytes = wmihunt_testkit::writer::try_write_to_vec(&events).unwrap();
-    let chunk = &mut bytes[4096..4096 + 65536];
-    let size =
-        |c: &[u8], at: usize| u32::from_le_bytes(c[at + 4..at + 8].try_into().unwrap()) as usize;
-    let second = 512 + size(chunk, 512);
-    let third = second + size(chunk, second);
-    chunk[16..24].copy_from_slice(&2u64.to_le_bytes()); // last record number
-    chunk[32..40].copy_from_slice(&2u64.to_le_bytes()); // last record id
-    chunk[44..48].copy_from_slice(&(second as u32).to_le_bytes());
-    chunk[48..52].copy_from_slice(&(third as u32).to_le_bytes());
+    let chunk = &mut bytes[layout::FILE_HEADER_BLOCK..][..layout::CHUNK_SIZE];
+    let [_, second, third] = layout::record_offsets(chunk).unwrap()[..] else {
+        panic!("three records")
+    };
+    let mut header = layout::ChunkHeader::read(chunk).unwrap();
+    header.last_record_number = 2;
+    header.last_record_id = 2;
+    header.last_record_offset = second as u32;
+    header.free_space_offset = third as u32;
+    header.write(chunk);
     let path = dir.join("slack.evtx");
     fs::write(&path, &bytes).unwrap();
     path

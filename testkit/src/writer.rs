@@ -19,16 +19,17 @@
 //!
 //! Output streams to any `Write + Seek`: each chunk is written when full, and the file header,
 //! which counts chunks and records, is rewritten by [`EvtxWriter::finish`].
+//!
+//! The bytes are laid out by [`crate::binxml::ChunkBuilder`] and the headers by
+//! [`crate::layout`], which the crafted-chunk tests share; this module decides what goes in.
 
 use std::collections::HashMap;
 use std::io::{self, Seek, SeekFrom, Write};
 
-/// Size of the file header block, before the first chunk.
-pub const FILE_HEADER_BLOCK: usize = 4096;
-/// Size of one chunk.
-pub const CHUNK_SIZE: usize = 65536;
-/// Size of a chunk's header (with its string and template tables); records follow it.
-pub const CHUNK_HEADER_SIZE: usize = 512;
+use crate::binxml::{put_utf16, tok, ty, ChunkBuilder, Node};
+use crate::layout::{ChunkHeader, FileHeader};
+pub use crate::layout::{CHUNK_HEADER_SIZE, CHUNK_SIZE, FILE_HEADER_BLOCK};
+
 /// The namespace Windows puts on every `Event` element.
 const EVENT_XMLNS: &str = "http://schemas.microsoft.com/win/2004/08/events/event";
 /// Seconds from 1601-01-01 (FILETIME epoch) to 1970-01-01 (Unix epoch).
@@ -38,40 +39,6 @@ const FILETIME_UNIX_OFFSET_SECS: i128 = 11_644_473_600;
 const MAX_RECORD_FILETIME: u64 = 2_650_466_808_009_999_999;
 /// Number of substitution slots the `System` element uses; EventData values follow.
 const SYSTEM_SLOTS: usize = 18;
-
-/// BinXML tokens (MS-EVEN6 2.2.3.1).
-mod tok {
-    pub const EOF: u8 = 0x00;
-    pub const OPEN: u8 = 0x01;
-    pub const OPEN_WITH_ATTRS: u8 = 0x41;
-    pub const CLOSE_START: u8 = 0x02;
-    pub const CLOSE_EMPTY: u8 = 0x03;
-    pub const END_ELEMENT: u8 = 0x04;
-    pub const VALUE: u8 = 0x05;
-    /// Last attribute of a list (0x46 when more follow).
-    pub const ATTR: u8 = 0x06;
-    pub const ATTR_MORE: u8 = 0x46;
-    pub const TEMPLATE_INSTANCE: u8 = 0x0c;
-    pub const SUBST: u8 = 0x0d;
-    /// Optional substitution: the element or attribute is left out when the value is null.
-    pub const OPT_SUBST: u8 = 0x0e;
-    pub const FRAGMENT: [u8; 4] = [0x0f, 0x01, 0x01, 0x00];
-}
-
-/// BinXML value types (MS-EVEN6 2.2.4.1).
-mod ty {
-    pub const NULL: u8 = 0x00;
-    pub const STR: u8 = 0x01;
-    pub const ANSI: u8 = 0x02;
-    pub const U8: u8 = 0x04;
-    pub const U16: u8 = 0x06;
-    pub const U32: u8 = 0x08;
-    pub const U64: u8 = 0x0a;
-    pub const GUID: u8 = 0x0f;
-    pub const FILETIME: u8 = 0x11;
-    pub const SID: u8 = 0x13;
-    pub const HEX64: u8 = 0x15;
-}
 
 /// The `System` substitution slots, numbered as in Windows' own event templates.
 mod slot {
@@ -279,50 +246,8 @@ fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
-/// Overwrite `buf[at..]` with `bytes` (for fields whose value is known only later).
-fn patch(buf: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
-        dst.copy_from_slice(bytes);
-    }
-}
-
-fn read_u32(buf: &[u8], at: usize) -> Option<u32> {
-    let bytes = buf.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-fn put_u16(buf: &mut Vec<u8>, v: u16) {
-    buf.extend_from_slice(&v.to_le_bytes());
-}
-
 fn put_u32(buf: &mut Vec<u8>, v: u32) {
     buf.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_u64(buf: &mut Vec<u8>, v: u64) {
-    buf.extend_from_slice(&v.to_le_bytes());
-}
-
-/// Append `s` as UTF-16LE; returns the number of code units.
-fn put_utf16(buf: &mut Vec<u8>, s: &str) -> usize {
-    if s.is_ascii() {
-        let start = buf.len();
-        buf.resize(start + 2 * s.len(), 0);
-        if let Some(dst) = buf.get_mut(start..) {
-            for (pair, &b) in dst.chunks_exact_mut(2).zip(s.as_bytes()) {
-                if let [lo, _] = pair {
-                    *lo = b;
-                }
-            }
-        }
-        return s.len();
-    }
-    let mut units = 0;
-    for unit in s.encode_utf16() {
-        put_u16(buf, unit);
-        units += 1;
-    }
-    units
 }
 
 /// Reject strings with NULs: readers stop (UTF-16) or drop (ANSI) at them, changing the value.
@@ -543,12 +468,6 @@ impl TemplateSpec {
     }
 }
 
-/// An element start being written, whose sizes are patched when it closes.
-struct Elem {
-    start: usize,
-    attr_list_size: Option<usize>,
-}
-
 /// What [`Chunk::append`] did.
 enum Appended {
     Yes,
@@ -558,14 +477,10 @@ enum Appended {
     },
 }
 
-/// The chunk being filled: its bytes and its per-chunk string and template tables.
+/// The chunk being filled: its bytes and tables (kept by the BinXML builder), where its
+/// templates are defined, and its records.
 struct Chunk {
-    /// The whole chunk so far; records start at [`CHUNK_HEADER_SIZE`].
-    buf: Vec<u8>,
-    /// Names already in the chunk's string table, by their entry offset.
-    names: HashMap<String, u32>,
-    string_buckets: [u32; 64],
-    template_buckets: [u32; 32],
+    bytes: ChunkBuilder,
     /// Definition offset of each [`TemplateSpec`] in this chunk (0: not written yet).
     template_offsets: Vec<u32>,
     records: u64,
@@ -576,13 +491,8 @@ struct Chunk {
 
 impl Chunk {
     fn new() -> Self {
-        let mut buf = Vec::with_capacity(CHUNK_SIZE + 4096);
-        buf.resize(CHUNK_HEADER_SIZE, 0);
         Chunk {
-            buf,
-            names: HashMap::new(),
-            string_buckets: [0; 64],
-            template_buckets: [0; 32],
+            bytes: ChunkBuilder::new(),
             template_offsets: Vec::new(),
             records: 0,
             first_id: 0,
@@ -592,17 +502,9 @@ impl Chunk {
     }
 
     fn reset(&mut self) {
-        self.buf.clear();
-        self.buf.resize(CHUNK_HEADER_SIZE, 0);
-        self.names.clear();
-        self.string_buckets = [0; 64];
-        self.template_buckets = [0; 32];
+        self.bytes.reset();
         self.template_offsets.fill(0);
         self.records = 0;
-    }
-
-    fn pos(&self) -> u32 {
-        self.buf.len() as u32
     }
 
     /// Append the record for `ev`. When it does not fit, or on errors, the chunk is left as it
@@ -614,9 +516,9 @@ impl Chunk {
         spec_idx: usize,
         id: u64,
     ) -> io::Result<Appended> {
-        let start = self.buf.len();
+        let start = self.bytes.buf.len();
         match self.encode_record(ev, spec, spec_idx, id) {
-            Ok(()) if self.buf.len() <= CHUNK_SIZE => {
+            Ok(()) if self.bytes.buf.len() <= CHUNK_SIZE => {
                 if self.records == 0 {
                     self.first_id = id;
                 }
@@ -626,7 +528,7 @@ impl Chunk {
                 Ok(Appended::Yes)
             }
             Ok(()) => {
-                let size = self.buf.len() - start;
+                let size = self.bytes.buf.len() - start;
                 self.rollback(start);
                 Ok(Appended::NoRoom { size })
             }
@@ -637,26 +539,14 @@ impl Chunk {
         }
     }
 
-    /// Forget everything written from `cutoff` on. Entries are pushed on the front of their
-    /// bucket's chain, so each bucket drops its head until the head is older than `cutoff`.
+    /// Forget everything written from `cutoff` on, templates defined there included.
     fn rollback(&mut self, cutoff: usize) {
-        let cutoff = cutoff as u32;
-        for head in self
-            .string_buckets
-            .iter_mut()
-            .chain(self.template_buckets.iter_mut())
-        {
-            while *head >= cutoff {
-                *head = read_u32(&self.buf, *head as usize).unwrap_or(0);
-            }
-        }
-        self.names.retain(|_, offset| *offset < cutoff);
+        self.bytes.rollback(cutoff);
         for offset in &mut self.template_offsets {
-            if *offset >= cutoff {
+            if *offset >= cutoff as u32 {
                 *offset = 0;
             }
         }
-        self.buf.truncate(cutoff as usize);
     }
 
     fn encode_record(
@@ -666,276 +556,123 @@ impl Chunk {
         spec_idx: usize,
         id: u64,
     ) -> io::Result<()> {
-        let start = self.buf.len();
-        self.buf.extend_from_slice(&[0x2a, 0x2a, 0, 0]);
-        put_u32(&mut self.buf, 0); // size, patched below
-        put_u64(&mut self.buf, id);
-        put_u64(&mut self.buf, ev.time);
-        self.buf.extend_from_slice(&tok::FRAGMENT);
-        self.buf.extend_from_slice(&[tok::TEMPLATE_INSTANCE, 0x01]);
-        put_u32(&mut self.buf, spec.id());
-        match self.template_offsets.get(spec_idx) {
-            Some(&offset) if offset != 0 => put_u32(&mut self.buf, offset),
-            _ => self.write_definition(spec, spec_idx),
+        let b = &mut self.bytes;
+        let start = b.begin_record(id, ev.time);
+        b.buf.extend_from_slice(&tok::FRAGMENT);
+        b.template_instance(spec.id());
+        match self.template_offsets.get_mut(spec_idx) {
+            Some(offset) if *offset != 0 => b.u32(*offset),
+            // The definition follows inline the first time the chunk uses the template.
+            defined => {
+                let offset = b.template_definition(&spec.guid, &event_template(spec));
+                if let Some(slot) = defined {
+                    *slot = offset;
+                }
+            }
         }
 
-        let count = SYSTEM_SLOTS + ev.data.len();
-        put_u32(&mut self.buf, count as u32);
-        let descriptors = self.buf.len();
-        self.buf.resize(descriptors + 4 * count, 0);
+        let descriptors = b.value_descriptors(SYSTEM_SLOTS + ev.data.len());
         let system = (0..SYSTEM_SLOTS as u16).map(|i| system_slot(ev, i, id));
         let data = ev.data.iter().map(|(_, v)| Slot::from(v));
         for (i, value) in system.chain(data).enumerate() {
-            let value_start = self.buf.len();
-            let ty = put_slot(&mut self.buf, value)?;
-            let size = u16::try_from(self.buf.len() - value_start)
+            let value_start = b.buf.len();
+            let ty = put_slot(&mut b.buf, value)?;
+            let size = u16::try_from(b.buf.len() - value_start)
                 .map_err(|_| invalid(format!("value {i} is over 65535 bytes")))?;
-            let [lo, hi] = size.to_le_bytes();
-            patch(&mut self.buf, descriptors + 4 * i, &[lo, hi, ty, 0]);
+            b.describe(descriptors, i, size, ty);
         }
-        self.buf.push(tok::EOF);
-
-        let size = (self.buf.len() - start + 4) as u32;
-        put_u32(&mut self.buf, size);
-        patch(&mut self.buf, start + 4, &size.to_le_bytes());
+        b.buf.push(tok::EOF);
+        b.end_record(start);
         Ok(())
     }
 
-    /// Write the template definition inline, after the instance's template ID, and enter it in
-    /// the template table.
-    fn write_definition(&mut self, spec: &TemplateSpec, spec_idx: usize) {
-        let offset = self.pos() + 4;
-        put_u32(&mut self.buf, offset);
-        let bucket = self.template_buckets.get_mut(spec.id() as usize % 32);
-        let next = bucket.map_or(0, |head| std::mem::replace(head, offset));
-        put_u32(&mut self.buf, next);
-        self.buf.extend_from_slice(&spec.guid);
-        let size_at = self.buf.len();
-        put_u32(&mut self.buf, 0);
-        self.write_event_element(spec);
-        let size = (self.buf.len() - size_at - 4) as u32;
-        patch(&mut self.buf, size_at, &size.to_le_bytes());
-        if let Some(slot) = self.template_offsets.get_mut(spec_idx) {
-            *slot = offset;
-        }
+    /// Fill in the header, pad to 64 KiB and return the finished chunk.
+    fn seal(&mut self) -> &[u8] {
+        self.bytes
+            .finish(self.first_id, self.last_id, self.last_record_offset);
+        ChunkHeader::seal(&mut self.bytes.buf);
+        &self.bytes.buf
     }
+}
 
-    /// The template body: the `Event` element as Windows writes it, values as substitutions.
-    fn write_event_element(&mut self, spec: &TemplateSpec) {
-        use slot::*;
-        self.buf.extend_from_slice(&tok::FRAGMENT);
-        let event = self.open("Event", true);
-        self.attr("xmlns", true);
-        self.text(EVENT_XMLNS);
-        self.close_start(&event);
-        let system = self.open("System", false);
-        self.close_start(&system);
-
-        let provider = self.open("Provider", true);
-        self.attr("Name", false);
-        self.subst(tok::SUBST, PROVIDER_NAME, ty::STR);
-        self.attr("Guid", true);
-        self.subst(tok::OPT_SUBST, PROVIDER_GUID, ty::GUID);
-        self.close_empty(&provider);
-        let event_id = self.open("EventID", true);
-        self.attr("Qualifiers", true);
-        self.subst(tok::OPT_SUBST, QUALIFIERS, ty::U16);
-        self.close_start(&event_id);
-        self.subst(tok::OPT_SUBST, EVENT_ID, ty::U16);
-        self.end(&event_id);
-        self.text_element("Version", VERSION, ty::U8);
-        self.text_element("Level", LEVEL, ty::U8);
-        self.text_element("Task", TASK, ty::U16);
-        self.text_element("Opcode", OPCODE, ty::U8);
-        self.text_element("Keywords", KEYWORDS, ty::HEX64);
-        self.attr_element("TimeCreated", &[("SystemTime", TIME_CREATED, ty::FILETIME)]);
-        self.text_element("EventRecordID", RECORD_ID, ty::U64);
-        self.attr_element(
+/// The template body: the `Event` element as Windows writes it, every value a substitution.
+fn event_template(spec: &TemplateSpec) -> Node<'_> {
+    use slot::*;
+    use Node::{Elem, OptSubst, Subst, Text};
+    // `<name>%slot</name>`, left empty when the value is null.
+    let text_element =
+        |name, slot, value_type| Elem(name, vec![], vec![OptSubst(slot, value_type)]);
+    // `<name a1="%slot1" .../>`, each attribute left out when its value is null.
+    let attr_element = |name, attrs: &[(&'static str, u16, u8)]| {
+        let attrs = attrs
+            .iter()
+            .map(|&(attr, slot, value_type)| (attr, vec![OptSubst(slot, value_type)]))
+            .collect();
+        Elem(name, attrs, vec![])
+    };
+    let user: &[(&str, u16, u8)] = if spec.has_sid {
+        &[("UserID", USER_ID, ty::SID)]
+    } else {
+        &[]
+    };
+    let system = vec![
+        Elem(
+            "Provider",
+            vec![
+                ("Name", vec![Subst(PROVIDER_NAME, ty::STR)]),
+                ("Guid", vec![OptSubst(PROVIDER_GUID, ty::GUID)]),
+            ],
+            vec![],
+        ),
+        Elem(
+            "EventID",
+            vec![("Qualifiers", vec![OptSubst(QUALIFIERS, ty::U16)])],
+            vec![OptSubst(EVENT_ID, ty::U16)],
+        ),
+        text_element("Version", VERSION, ty::U8),
+        text_element("Level", LEVEL, ty::U8),
+        text_element("Task", TASK, ty::U16),
+        text_element("Opcode", OPCODE, ty::U8),
+        text_element("Keywords", KEYWORDS, ty::HEX64),
+        attr_element("TimeCreated", &[("SystemTime", TIME_CREATED, ty::FILETIME)]),
+        text_element("EventRecordID", RECORD_ID, ty::U64),
+        attr_element(
             "Correlation",
             &[
                 ("ActivityID", ACTIVITY_ID, ty::GUID),
                 ("RelatedActivityID", RELATED_ACTIVITY_ID, ty::GUID),
             ],
-        );
-        self.attr_element(
+        ),
+        attr_element(
             "Execution",
             &[
                 ("ProcessID", PROCESS_ID, ty::U32),
                 ("ThreadID", THREAD_ID, ty::U32),
             ],
-        );
-        self.text_element("Channel", CHANNEL, ty::STR);
-        self.text_element("Computer", COMPUTER, ty::STR);
-        let user: &[(&str, u16, u8)] = if spec.has_sid {
-            &[("UserID", USER_ID, ty::SID)]
-        } else {
-            &[]
-        };
-        self.attr_element("Security", user);
-        self.end(&system);
-
-        if !spec.fields.is_empty() {
-            let event_data = self.open("EventData", false);
-            self.close_start(&event_data);
-            for (i, (name, value_type)) in spec.fields.iter().enumerate() {
-                let data = self.open("Data", true);
-                self.attr("Name", true);
-                self.text(name);
-                self.close_start(&data);
+        ),
+        text_element("Channel", CHANNEL, ty::STR),
+        text_element("Computer", COMPUTER, ty::STR),
+        attr_element("Security", user),
+    ];
+    let mut children = vec![Elem("System", vec![], system)];
+    if !spec.fields.is_empty() {
+        let data = spec
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, (name, value_type))| {
                 // Checked by `TemplateSpec::new`: at most u16::MAX slots.
-                self.subst(tok::SUBST, (SYSTEM_SLOTS + i) as u16, *value_type);
-                self.end(&data);
-            }
-            self.end(&event_data);
-        }
-        self.end(&event);
-        self.buf.push(tok::EOF);
+                let slot = (SYSTEM_SLOTS + i) as u16;
+                Elem(
+                    "Data",
+                    vec![("Name", vec![Text(name)])],
+                    vec![Subst(slot, *value_type)],
+                )
+            })
+            .collect();
+        children.push(Elem("EventData", vec![], data));
     }
-
-    /// `<name>%slot</name>`, left empty when the value is null.
-    fn text_element(&mut self, name: &str, slot: u16, value_type: u8) {
-        let elem = self.open(name, false);
-        self.close_start(&elem);
-        self.subst(tok::OPT_SUBST, slot, value_type);
-        self.end(&elem);
-    }
-
-    /// `<name a1="%slot1" .../>`, each attribute left out when its value is null.
-    fn attr_element(&mut self, name: &str, attrs: &[(&str, u16, u8)]) {
-        let elem = self.open(name, !attrs.is_empty());
-        for (i, &(attr, slot, value_type)) in attrs.iter().enumerate() {
-            self.attr(attr, i + 1 == attrs.len());
-            self.subst(tok::OPT_SUBST, slot, value_type);
-        }
-        self.close_empty(&elem);
-    }
-
-    fn open(&mut self, name: &str, has_attrs: bool) -> Elem {
-        let start = self.buf.len();
-        self.buf.push(if has_attrs {
-            tok::OPEN_WITH_ATTRS
-        } else {
-            tok::OPEN
-        });
-        put_u16(&mut self.buf, 0xffff); // no dependency
-        put_u32(&mut self.buf, 0); // data size, patched on close
-        self.name(name);
-        let attr_list_size = has_attrs.then(|| {
-            let at = self.buf.len();
-            put_u32(&mut self.buf, 0);
-            at
-        });
-        Elem {
-            start,
-            attr_list_size,
-        }
-    }
-
-    fn finish_attrs(&mut self, elem: &Elem) {
-        if let Some(at) = elem.attr_list_size {
-            let size = (self.buf.len() - at - 4) as u32;
-            patch(&mut self.buf, at, &size.to_le_bytes());
-        }
-    }
-
-    /// The element's data size counts everything after its first 7 bytes (token, dependency
-    /// ID, size) through its closing token.
-    fn patch_elem_size(&mut self, elem: &Elem) {
-        let size = (self.buf.len() - elem.start - 7) as u32;
-        patch(&mut self.buf, elem.start + 3, &size.to_le_bytes());
-    }
-
-    fn close_start(&mut self, elem: &Elem) {
-        self.finish_attrs(elem);
-        self.buf.push(tok::CLOSE_START);
-    }
-
-    fn close_empty(&mut self, elem: &Elem) {
-        self.finish_attrs(elem);
-        self.buf.push(tok::CLOSE_EMPTY);
-        self.patch_elem_size(elem);
-    }
-
-    fn end(&mut self, elem: &Elem) {
-        self.buf.push(tok::END_ELEMENT);
-        self.patch_elem_size(elem);
-    }
-
-    fn attr(&mut self, name: &str, last: bool) {
-        self.buf.push(if last { tok::ATTR } else { tok::ATTR_MORE });
-        self.name(name);
-    }
-
-    /// Static text: a value token holding a counted UTF-16 string.
-    fn text(&mut self, text: &str) {
-        self.buf.extend_from_slice(&[tok::VALUE, ty::STR]);
-        let count_at = self.buf.len();
-        put_u16(&mut self.buf, 0);
-        let units = put_utf16(&mut self.buf, text);
-        patch(&mut self.buf, count_at, &(units as u16).to_le_bytes());
-    }
-
-    fn subst(&mut self, token: u8, slot: u16, value_type: u8) {
-        self.buf.push(token);
-        put_u16(&mut self.buf, slot);
-        self.buf.push(value_type);
-    }
-
-    /// A name reference: the offset of the name's string-table entry, which follows inline
-    /// the first time the chunk uses the name.
-    fn name(&mut self, name: &str) {
-        if let Some(&offset) = self.names.get(name) {
-            put_u32(&mut self.buf, offset);
-            return;
-        }
-        let offset = self.pos() + 4;
-        put_u32(&mut self.buf, offset);
-        // The hash Windows uses for names: h = h * 65599 + unit over the UTF-16 units.
-        let hash = name.encode_utf16().fold(0u32, |h, unit| {
-            h.wrapping_mul(65599).wrapping_add(u32::from(unit))
-        });
-        let bucket = self.string_buckets.get_mut(hash as usize % 64);
-        let next = bucket.map_or(0, |head| std::mem::replace(head, offset));
-        put_u32(&mut self.buf, next);
-        put_u16(&mut self.buf, hash as u16);
-        let count_at = self.buf.len();
-        put_u16(&mut self.buf, 0);
-        let units = put_utf16(&mut self.buf, name);
-        patch(&mut self.buf, count_at, &(units as u16).to_le_bytes());
-        put_u16(&mut self.buf, 0);
-        self.names.insert(name.to_owned(), offset);
-    }
-
-    /// Fill in the header, pad to 64 KiB and return the finished chunk.
-    fn seal(&mut self) -> &[u8] {
-        let free_space = self.buf.len() as u32;
-        self.buf.resize(CHUNK_SIZE, 0);
-        let mut header = Vec::with_capacity(CHUNK_HEADER_SIZE);
-        header.extend_from_slice(b"ElfChnk\0");
-        for v in [self.first_id, self.last_id, self.first_id, self.last_id] {
-            put_u64(&mut header, v); // record numbers, then IDs: the same here
-        }
-        put_u32(&mut header, 128);
-        put_u32(&mut header, self.last_record_offset);
-        put_u32(&mut header, free_space);
-        let records = self
-            .buf
-            .get(CHUNK_HEADER_SIZE..free_space as usize)
-            .unwrap_or(&[]);
-        put_u32(&mut header, crc32fast::hash(records));
-        header.resize(120, 0);
-        put_u32(&mut header, 0); // flags
-        put_u32(&mut header, 0); // header CRC32, below
-        for offset in self.string_buckets.iter().chain(&self.template_buckets) {
-            put_u32(&mut header, *offset);
-        }
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(header.get(..120).unwrap_or(&[]));
-        crc.update(header.get(128..).unwrap_or(&[]));
-        patch(&mut header, 124, &crc.finalize().to_le_bytes());
-        patch(&mut self.buf, 0, &header);
-        &self.buf
-    }
+    Elem("Event", vec![("xmlns", vec![Text(EVENT_XMLNS)])], children)
 }
 
 /// Streams events into an EVTX file, so fixtures and benchmark logs need no real Windows log.
@@ -1068,23 +805,7 @@ fn write_chunk<W: Write>(out: &mut W, chunk: &mut Chunk) -> io::Result<()> {
 
 /// The 4 KiB file header block (format version 3.2, as Windows 10 2004 and later write).
 fn file_header(chunks: u64, next_record_id: u64, dirty: bool) -> Vec<u8> {
-    let mut h = Vec::with_capacity(FILE_HEADER_BLOCK);
-    h.extend_from_slice(b"ElfFile\0");
-    put_u64(&mut h, 0); // first chunk
-    put_u64(&mut h, chunks.saturating_sub(1)); // last chunk
-    put_u64(&mut h, next_record_id);
-    put_u32(&mut h, 128);
-    put_u16(&mut h, 2); // minor version
-    put_u16(&mut h, 3); // major version
-    put_u16(&mut h, FILE_HEADER_BLOCK as u16);
-    // Readers count chunks from the file size; the field saturates past 65535 (4 GiB).
-    put_u16(&mut h, u16::try_from(chunks).unwrap_or(u16::MAX));
-    h.resize(120, 0);
-    put_u32(&mut h, u32::from(dirty)); // flags: 1 = dirty
-    let crc = crc32fast::hash(h.get(..120).unwrap_or(&[]));
-    put_u32(&mut h, crc);
-    h.resize(FILE_HEADER_BLOCK, 0);
-    h
+    FileHeader::new(chunks, next_record_id, dirty).block()
 }
 
 /// Write `events` to an in-memory EVTX file, for tests. Events the writer rejects (see
