@@ -86,6 +86,8 @@ pub struct CheckStats {
     pub process_starts: usize,
     /// Findings whose payload was seen running.
     pub seen: usize,
+    /// Chunks read (those the chunk index says can hold a process creation after a write).
+    pub chunks: u64,
 }
 
 /// Everything a run produced.

@@ -24,6 +24,12 @@ pub fn is_sysmon(log: &LogIdentity) -> bool {
         || log.channel.eq_ignore_ascii_case(SYSMON_CHANNEL)
 }
 
+/// Whether a log holds events forwarded from other hosts (Windows Event Collector): its
+/// first record's host is then not every record's host.
+pub fn is_forwarded(log: &LogIdentity) -> bool {
+    log.channel.eq_ignore_ascii_case("ForwardedEvents")
+}
+
 /// Whether a log records process creations (Sysmon 1, Security 4688).
 pub fn records_processes(log: &LogIdentity) -> bool {
     is_sysmon(log) || log.channel.eq_ignore_ascii_case("Security")

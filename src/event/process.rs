@@ -2,6 +2,7 @@
 //! run" pass looks among them for a finding's payload.
 
 use super::{event_record_id, event_time, SECURITY_PROVIDER, SYSMON_PROVIDER};
+use crate::read::census::Marker;
 use crate::read::rendered::Rendered;
 use crate::read::{Extractor, RecordHeader};
 use jiff::Timestamp;
@@ -22,6 +23,19 @@ pub struct ProcessStart {
     /// The record's id.
     pub record_id: u64,
 }
+
+/// The templates of process creations, for the first pass's chunk index: Sysmon 1 (the only
+/// Sysmon event with a parent image and a command line) and Security 4688.
+pub const PROCESS_TEMPLATES: [Marker; 2] = [
+    Marker {
+        name: "sysmon_process_create",
+        fields: &["ParentImage", "CommandLine"],
+    },
+    Marker {
+        name: "security_4688",
+        fields: &["NewProcessName"],
+    },
+];
 
 impl ProcessStart {
     /// The reader's view of process creations: the fields `from_rendered` reads.

@@ -141,8 +141,10 @@ fn write_execution_check(
 ) -> io::Result<()> {
     writeln!(
         out,
-        "payloads: {} searched, {} process creations naming them read, {} findings whose payload ran ({:.2} s)",
+        "payloads: {} searched in {} that can hold process creations, {} process creations \
+         naming them read, {} findings whose payload ran ({:.2} s)",
         stats.payloads,
+        count(stats.chunks, "chunk"),
         stats.process_starts,
         stats.seen,
         elapsed.as_secs_f64()

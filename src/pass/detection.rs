@@ -3,7 +3,7 @@
 //! against the catalog and makes findings, gathered with the problems and counts in a
 //! deterministic order. What is kept grows with the findings, not with the evidence.
 
-use super::{run_units, PassError, Progress};
+use super::{all_units, run_units, ChunkIndex, PassError, Progress};
 use crate::detect::payload;
 use crate::detect::triage;
 use crate::detect::{Match, Matcher};
@@ -11,7 +11,8 @@ use crate::event::registry::{RegistryEvent, SECURITY_4657_TEMPLATE, SYSMON_REGIS
 use crate::evidence::EvidenceFile;
 use crate::finding::Finding;
 use crate::problem::Problem;
-use crate::read::prefilter::Needle;
+use crate::read::census::Marker;
+use crate::read::needle::Needle;
 use crate::read::{ChunkBatch, LogIdentity, Reader, SourcedEvent};
 use crate::report::{Coverage, FileSummary, Stats};
 use jiff::Timestamp;
@@ -20,6 +21,11 @@ use std::path::Path;
 /// The text every WmiPrvSE-written event carries in its writer field: what the pre-filter
 /// searches chunks for.
 const WRITER_WORD: &str = "wmiprvse.exe";
+
+/// Field names without which a chunk holds no registry event (Sysmon's `TargetObject`, 4657's
+/// `ObjectValueName`): a chunk that names WmiPrvSE.exe only in process or image-load events is
+/// skipped unparsed.
+const REGISTRY_FIELDS: &[&str] = &["TargetObject", "ObjectValueName"];
 
 /// How to scan.
 #[derive(Debug, Clone)]
@@ -47,6 +53,8 @@ pub struct Detected {
     pub problems: Vec<Problem>,
     /// Totals.
     pub stats: Stats,
+    /// Which chunks hold which records, for the passes after this one.
+    pub index: ChunkIndex,
 }
 
 /// What one unit of work produced, reduced on the worker.
@@ -57,6 +65,7 @@ struct UnitOutput {
     problems: Vec<Problem>,
     identity: Option<LogIdentity>,
     coverage: Coverage,
+    index: Vec<crate::read::census::ChunkEntry>,
 }
 
 /// The counts of one unit of work (files are counted by the caller).
@@ -81,28 +90,44 @@ fn coverage_of<T>(batch: &ChunkBatch<T>) -> Coverage {
     }
 }
 
+/// The census markers of this pass (coverage) and then `index_markers` (what later passes
+/// look for), each once.
+fn markers(index_markers: &[Marker]) -> Vec<Marker> {
+    let mut markers = vec![SYSMON_REGISTRY_TEMPLATE, SECURITY_4657_TEMPLATE];
+    for m in index_markers {
+        if !markers.iter().any(|k| k.name == m.name) {
+            markers.push(*m);
+        }
+    }
+    markers
+}
+
 /// The registry reader: with the pre-filter, only records that can name WmiPrvSE.exe are
 /// rendered.
-fn reader(options: &ScanOptions) -> Result<Reader<RegistryEvent>, PassError> {
+fn reader(options: &ScanOptions, markers: &[Marker]) -> Result<Reader<RegistryEvent>, PassError> {
     let needle = if options.prefilter {
-        Some(Needle::new(&[WRITER_WORD]).map_err(PassError::Prefilter)?)
+        let needle = Needle::new(&[WRITER_WORD]).map_err(PassError::Prefilter)?;
+        Some(needle.in_chunks_with(REGISTRY_FIELDS))
     } else {
         None
     };
     let reader = Reader::new(needle, options.recover, RegistryEvent::EXTRACTOR);
-    Ok(reader.with_markers(&[SYSMON_REGISTRY_TEMPLATE, SECURITY_4657_TEMPLATE]))
+    Ok(reader.with_markers(markers))
 }
 
-/// Runs the detection pass over `files`.
+/// Runs the detection pass over `files`, indexing their chunks by `index_markers` too.
 pub fn scan(
     files: &[EvidenceFile],
     options: &ScanOptions,
     progress: &dyn Progress,
+    index_markers: &[Marker],
 ) -> Result<Detected, PassError> {
-    let reader = reader(options)?;
+    let markers = markers(index_markers);
+    let reader = reader(options, &markers)?;
     let matcher = Matcher::new();
     let outputs = run_units(
         files,
+        all_units(files),
         options.threads,
         &reader,
         progress,
@@ -116,6 +141,7 @@ pub fn scan(
                 coverage: coverage_of(&batch),
                 problems: batch.problems,
                 identity: batch.identity,
+                index: batch.index,
             };
             (output, found)
         },
@@ -123,6 +149,10 @@ pub fn scan(
 
     let mut result = Detected {
         files: vec![FileSummary::default(); files.len()],
+        index: ChunkIndex {
+            markers,
+            files: vec![Vec::new(); files.len()],
+        },
         ..Detected::default()
     };
     result.stats.files = files.len() as u64;
@@ -134,6 +164,9 @@ pub fn scan(
             if file.identity.is_none() {
                 file.identity = unit.identity;
             }
+        }
+        if let Some(entries) = result.index.files.get_mut(unit.file) {
+            entries.extend(unit.index);
         }
         result.problems.extend(unit.problems);
         result.findings.extend(unit.findings);
@@ -149,7 +182,7 @@ pub fn scan_buffer(
     bytes: &[u8],
     options: &ScanOptions,
 ) -> Result<Detected, PassError> {
-    let batch = reader(options)?.read_buffer(path, bytes);
+    let batch = reader(options, &markers(&[]))?.read_buffer(path, bytes);
     let mut findings = to_findings(&Matcher::new(), path, &batch, options);
     findings.sort_by(Finding::output_order);
     Ok(Detected {
@@ -164,6 +197,7 @@ pub fn scan_buffer(
             ..stats_of(&batch)
         },
         problems: batch.problems,
+        index: ChunkIndex::default(),
     })
 }
 
@@ -252,7 +286,7 @@ mod tests {
             from: None,
             to: None,
         };
-        let result = scan(&files, &options, &PanicOnce(AtomicBool::new(false))).unwrap();
+        let result = scan(&files, &options, &PanicOnce(AtomicBool::new(false)), &[]).unwrap();
         assert_eq!(result.findings.len(), 1);
         assert_eq!(result.problems.len(), 1);
         let error = result.problems[0].to_string();

@@ -2,18 +2,23 @@
 //! for process creations on the same host after the write: Sysmon Event ID 1 (`Image`,
 //! `CommandLine`) and Security 4688 (`NewProcessName`, `CommandLine`). It stays fast the way
 //! the detection pass does: the payload names are searched in raw chunk bytes and only records
-//! that hold one are rendered (the same pre-filter, with other words).
+//! that hold one are rendered (the same pre-filter, with other words), and it reads only the
+//! chunks the first pass's index says can hold a process creation at or after a write on
+//! their host.
 
-use super::{run_units, PassError, Silent};
-use crate::event::process::ProcessStart;
-use crate::event::records_processes;
+use super::{all_units, run_units, selected_units, ChunkIndex, PassError, Silent, Unit};
+use crate::event::process::{ProcessStart, PROCESS_TEMPLATES};
+use crate::event::{is_forwarded, records_processes};
 use crate::evidence::EvidenceFile;
 use crate::finding::{Execution, Finding};
-use crate::read::prefilter::Needle;
+use crate::read::needle::Needle;
 use crate::read::Reader;
 use crate::report::{CheckStats, FileSummary};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+
+/// What the first pass must index for this one: the chunks holding process creations.
+pub const MARKERS: [crate::read::census::Marker; 2] = PROCESS_TEMPLATES;
 
 /// Options of the pass.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +37,7 @@ pub struct CheckOptions {
 pub fn find_runs(
     files: &[EvidenceFile],
     summaries: &[FileSummary],
+    index: &ChunkIndex,
     findings: &mut [Finding],
     options: CheckOptions,
 ) -> Result<CheckStats, PassError> {
@@ -47,27 +53,61 @@ pub fn find_runs(
     if words.is_empty() {
         return Ok(stats);
     }
-    let hosts: Vec<&str> = findings.iter().map(|f| f.event.host.as_str()).collect();
-    let files: Vec<EvidenceFile> = files
-        .iter()
-        .zip(summaries)
-        .filter(|(_, summary)| {
-            summary.identity.as_ref().is_none_or(|id| {
-                records_processes(id) && hosts.iter().any(|h| h.eq_ignore_ascii_case(&id.host))
-            })
-        })
-        .map(|(file, _)| file.clone())
-        .collect();
-    let starts = process_starts(&files, &words, options)?;
+    let units = units(files, summaries, index, findings);
+    stats.chunks = units.iter().map(|u| u.chunks.end - u.chunks.start).sum();
+    let starts = process_starts(files, units, &words, options)?;
     stats.process_starts = starts.len();
     stats.seen = attach(findings, &starts);
     Ok(stats)
 }
 
-/// Every process creation in `files` whose record names one of `words`, with the file it was
-/// read from, in time order.
+/// How much earlier than a write a chunk's last record-header time may be and the chunk still
+/// be read: the header time is when the record was written, normally at or after the event's
+/// own time; the margin covers clocks and buffering.
+const MARGIN_SECS: i64 = 600;
+
+/// The chunks to read: in the Sysmon and Security logs of the hosts with findings, those the
+/// index says hold a process creation at or after the host's first write (all of a file whose
+/// host is unknown or that holds forwarded events, as they could be any host's).
+fn units(
+    files: &[EvidenceFile],
+    summaries: &[FileSummary],
+    index: &ChunkIndex,
+    findings: &[Finding],
+) -> Vec<Unit> {
+    let kinds = index.kinds(&PROCESS_TEMPLATES);
+    let mut units = Vec::new();
+    for (i, (file, summary)) in files.iter().zip(summaries).enumerate() {
+        let Some(id) = summary.identity.as_ref().filter(|id| !is_forwarded(id)) else {
+            units.extend(
+                all_units(std::slice::from_ref(file))
+                    .into_iter()
+                    .map(|u| Unit { file: i, ..u }),
+            );
+            continue;
+        };
+        let first_write = findings
+            .iter()
+            .filter(|f| f.event.host.eq_ignore_ascii_case(&id.host))
+            .map(|f| f.event.timestamp.as_second())
+            .min();
+        let (Some(first_write), true) = (first_write, records_processes(id)) else {
+            continue;
+        };
+        let entries = index.files.get(i).map(Vec::as_slice).unwrap_or_default();
+        let from = first_write - MARGIN_SECS;
+        units.extend(selected_units(i, file, entries, |e| {
+            e.may_hold(kinds, from)
+        }));
+    }
+    units
+}
+
+/// Every process creation in `units` of `files` whose record names one of `words`, with the
+/// file it was read from, in time order.
 fn process_starts(
     files: &[EvidenceFile],
+    units: Vec<Unit>,
     words: &BTreeSet<String>,
     options: CheckOptions,
 ) -> Result<Vec<(ProcessStart, PathBuf)>, PassError> {
@@ -76,6 +116,7 @@ fn process_starts(
     let reader = Reader::new(Some(needle), options.recover, ProcessStart::EXTRACTOR);
     let units = run_units(
         files,
+        units,
         options.threads,
         &reader,
         &Silent,

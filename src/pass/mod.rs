@@ -9,6 +9,7 @@ pub mod execution;
 
 use crate::evidence::EvidenceFile;
 use crate::problem::{error_chain, Problem};
+use crate::read::census::{ChunkEntry, Marker};
 use crate::read::layout::chunk_slots;
 use crate::read::{ChunkBatch, Reader};
 use rayon::prelude::*;
@@ -55,17 +56,98 @@ impl fmt::Display for PassError {
     }
 }
 
-struct Unit {
-    file: usize,
-    chunks: Range<u64>,
+/// A run of consecutive chunks of one file, read by one worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The file's index in the pass's file list.
+    pub file: usize,
+    /// Chunk indices in the file.
+    pub chunks: Range<u64>,
 }
 
-/// Reads every chunk of `files` with `reader` on a pool of `threads`, in units of
-/// `CHUNKS_PER_UNIT` chunks, and reduces each unit with `reduce(file index, file, batch)`,
-/// which also says how many findings the unit gave (for progress). Results are in unit
-/// order (files in the order given, chunks in file order).
+/// Cuts `chunks` of file `file` into units of at most `CHUNKS_PER_UNIT` chunks (an archive
+/// member is a stream: one unit reads it from the range's start to its end).
+fn cut(file: usize, evidence: &EvidenceFile, chunks: Range<u64>, units: &mut Vec<Unit>) {
+    let per_unit = if evidence.reads_to_end() {
+        (chunks.end - chunks.start).max(1)
+    } else {
+        CHUNKS_PER_UNIT
+    };
+    let mut start = chunks.start;
+    while start < chunks.end {
+        let end = (start + per_unit).min(chunks.end);
+        units.push(Unit {
+            file,
+            chunks: start..end,
+        });
+        start = end;
+    }
+}
+
+/// Every chunk of every file.
+pub fn all_units(files: &[EvidenceFile]) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for (file, evidence) in files.iter().enumerate() {
+        cut(file, evidence, 0..chunk_slots(evidence.len), &mut units);
+    }
+    units
+}
+
+/// The chunks of file `file` whose index entries `keep` wants, in units. An archive member
+/// is read from its first wanted chunk to its end (it is a stream).
+pub fn selected_units(
+    file: usize,
+    evidence: &EvidenceFile,
+    entries: &[ChunkEntry],
+    keep: impl Fn(&ChunkEntry) -> bool,
+) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut run: Option<Range<u64>> = None;
+    for entry in entries.iter().filter(|e| keep(e)) {
+        match &mut run {
+            Some(r) if r.end == entry.index && !evidence.reads_to_end() => r.end += 1,
+            Some(r) if evidence.reads_to_end() => r.end = entry.index + 1,
+            _ => {
+                if let Some(done) = run.take() {
+                    cut(file, evidence, done, &mut units);
+                }
+                run = Some(entry.index..entry.index + 1);
+            }
+        }
+    }
+    if let Some(done) = run {
+        cut(file, evidence, done, &mut units);
+    }
+    units
+}
+
+/// What the first pass learnt of every chunk: per file, which markers' records each chunk
+/// holds and the span of its times. Later passes read only the chunks that can matter.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkIndex {
+    /// The markers, bit `i` of an entry's `kinds` standing for `markers[i]`.
+    pub markers: Vec<Marker>,
+    /// Per file (in the pass's file order), its chunks in order.
+    pub files: Vec<Vec<ChunkEntry>>,
+}
+
+impl ChunkIndex {
+    /// The bits of `wanted` markers (by name) in this index's entries.
+    pub fn kinds(&self, wanted: &[Marker]) -> u64 {
+        self.markers
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| wanted.iter().any(|w| w.name == m.name))
+            .fold(0, |bits, (i, _)| bits | (1 << i))
+    }
+}
+
+/// Reads `units` of `files` with `reader` on a pool of `threads`, and reduces each unit with
+/// `reduce(file index, file, batch)`, which also says how many findings the unit gave (for
+/// progress). Results are in unit order.
 pub fn run_units<T, U: Send>(
     files: &[EvidenceFile],
+    units: Vec<Unit>,
     threads: usize,
     reader: &Reader<T>,
     progress: &dyn Progress,
@@ -75,25 +157,6 @@ pub fn run_units<T, U: Send>(
         .num_threads(threads)
         .build()
         .map_err(|e| PassError::Threads(format!("{threads} threads: {e}")))?;
-    let mut units = Vec::new();
-    for (file, evidence) in files.iter().enumerate() {
-        let slots = chunk_slots(evidence.len);
-        // An archive member is a stream: one unit reads it from start to end.
-        let per_unit = if evidence.reads_to_end() {
-            slots.max(1)
-        } else {
-            CHUNKS_PER_UNIT
-        };
-        let mut start = 0;
-        while start < slots {
-            let end = (start + per_unit).min(slots);
-            units.push(Unit {
-                file,
-                chunks: start..end,
-            });
-            start = end;
-        }
-    }
     // Units left per file, counted from the units themselves.
     let remaining: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
     for unit in &units {
@@ -170,5 +233,60 @@ fn read_unit<T>(
             );
             ChunkBatch::failed(Problem::read(label, Some(unit.chunks.start), None, message))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(index: u64, kinds: u64, last: Option<i64>) -> ChunkEntry {
+        ChunkEntry {
+            index,
+            kinds,
+            first: last.map(|l| l - 10),
+            last,
+        }
+    }
+
+    #[test]
+    fn later_passes_read_only_the_chunks_that_can_matter() {
+        let file = EvidenceFile {
+            path: "x.evtx".into(),
+            len: 4096 + 100 * 65536,
+            member: None,
+        };
+        let mut entries: Vec<ChunkEntry> = (0..100)
+            .map(|i| entry(i, 0b10, Some(1000 + i as i64)))
+            .collect();
+        entries[40].kinds = 0b01; // no process creation in it
+        entries[41].last = None; // times unknown: read
+                                 // At or after time 1030 (chunk 30 on), of kind 0b10.
+        let units = selected_units(3, &file, &entries, |e| e.may_hold(0b10, 1030));
+        let runs: Vec<Range<u64>> = units.iter().map(|u| u.chunks.clone()).collect();
+        assert_eq!(runs, [30..40, 41..73, 73..100]);
+        assert!(units.iter().all(|u| u.file == 3));
+        // An archive member is a stream: from the first wanted chunk to the last, in one unit.
+        let member = EvidenceFile {
+            member: Some(crate::evidence::archive::Member {
+                index: 0,
+                name: "m.evtx".into(),
+            }),
+            ..file
+        };
+        let units = selected_units(0, &member, &entries, |e| e.may_hold(0b10, 1030));
+        let runs: Vec<Range<u64>> = units.iter().map(|u| u.chunks.clone()).collect();
+        assert_eq!(runs, vec![Range { start: 30, end: 100 }]);
+    }
+
+    #[test]
+    fn index_bits_are_found_by_marker_name() {
+        let marker = |name| Marker { name, fields: &[] };
+        let index = ChunkIndex {
+            markers: vec![marker("a"), marker("b"), marker("c")],
+            files: Vec::new(),
+        };
+        assert_eq!(index.kinds(&[marker("c"), marker("a")]), 0b101);
+        assert_eq!(index.kinds(&[marker("z")]), 0);
     }
 }

@@ -11,11 +11,12 @@
 //!   values inline, so this needs no parsing.
 
 use super::layout::{
-    chunk_header, record_header, u16_at, u32_at, u64_at, CHUNK_HEADER_SIZE, RECORD_HEADER_SIZE,
+    chunk_header, record_header, u32_at, u64_at, CHUNK_HEADER_SIZE, RECORD_HEADER_SIZE,
     RECORD_MAGIC, RECORD_OVERHEAD,
 };
 use jiff::Timestamp;
 use memchr::memmem;
+use std::collections::HashMap;
 
 /// A kind of record recognised by the field names its template defines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +36,20 @@ pub struct Markers {
     needs: Vec<u64>,
 }
 
+/// What is known of the templates met so far, by their GUID and size: which field names each
+/// defines. Windows gives a template the same GUID in every chunk, so each is searched once a
+/// unit of chunks, not once a chunk.
+#[derive(Debug, Default)]
+pub struct Templates {
+    known: HashMap<([u8; 16], u32), u64>,
+}
+
 impl Markers {
-    /// Compiles `markers` (at most 64 distinct field names in all).
+    /// Compiles `markers` (at most 64 markers and 64 distinct field names in all).
     pub fn new(markers: &[Marker]) -> Markers {
         let mut names: Vec<&str> = Vec::new();
         let mut needs = Vec::with_capacity(markers.len());
-        for marker in markers {
+        for marker in markers.iter().take(64) {
             let mut need = 0u64;
             for field in marker.fields {
                 let bit = match names.iter().position(|n| n == field) {
@@ -82,6 +91,22 @@ impl Markers {
         }
         set
     }
+
+    /// The field names of the template defined at `offset` (cached by GUID and size).
+    fn template(&self, chunk: &[u8], offset: usize, templates: &mut Templates) -> u64 {
+        let key = chunk
+            .get(offset + 4..offset + 20)
+            .and_then(|g| <[u8; 16]>::try_from(g).ok())
+            .zip(u32_at(chunk, offset + 20));
+        if let Some(bits) = key.and_then(|k| templates.known.get(&k)) {
+            return *bits;
+        }
+        let bits = body(chunk, offset).map_or(0, |b| self.words_in(b));
+        if let Some(key) = key {
+            templates.known.insert(key, bits);
+        }
+        bits
+    }
 }
 
 /// Records of one marker: how many, and the span of their record-header times.
@@ -116,11 +141,35 @@ impl Tally {
     }
 }
 
+/// One chunk in a file's index: which markers' records it holds and the span of its record
+/// times, so that later passes read only the chunks that can matter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkEntry {
+    /// The chunk's index in its file.
+    pub index: u64,
+    /// Bit `i` set: the chunk holds a record of marker `i`.
+    pub kinds: u64,
+    /// The earliest record-header time, in whole seconds since 1970 (rounded down).
+    pub first: Option<i64>,
+    /// The latest, rounded up.
+    pub last: Option<i64>,
+}
+
+impl ChunkEntry {
+    /// Whether the chunk can hold records of `kinds` at or after `from` (seconds since 1970).
+    /// A chunk whose times are unknown can.
+    pub fn may_hold(&self, kinds: u64, from: i64) -> bool {
+        self.kinds & kinds != 0 && self.last.is_none_or(|last| last >= from)
+    }
+}
+
 /// What the census of one chunk found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Census {
     /// Live records (their headers check out; their content may still be damaged).
     pub records: u64,
+    /// The chunk's entry in its file's index (`index` is left for the caller).
+    pub entry: ChunkEntry,
     /// One tally per marker, in the markers' order.
     pub tallies: Vec<Tally>,
     /// Damage in the record headers, worded for people.
@@ -239,9 +288,10 @@ fn next_live(chunk: &[u8], header: &Header, from: usize, live_end: usize) -> Opt
     None
 }
 
-/// Nested BinXML values followed at most this deep (Windows nests one: the provider's
-/// `EventData` template inside the `System` one).
-const MAX_NESTING: usize = 4;
+/// Nested BinXML values followed at most this deep: Windows nests one level, the provider's
+/// `EventData` template inside the `System` one (deeper nesting only changes which records a
+/// marker counts, never a finding).
+const MAX_NESTING: usize = 1;
 /// Value type of a nested BinXML fragment.
 const BINXML_VALUE: u8 = 0x21;
 
@@ -253,13 +303,16 @@ fn definitions(chunk: &[u8], span: std::ops::Range<usize>, depth: usize, out: &m
     if chunk.get(at) == Some(&0x0f) {
         at += 4;
     }
-    if chunk.get(at) != Some(&0x0c) || depth > MAX_NESTING {
+    if chunk.get(at) != Some(&0x0c) {
         return;
     }
     let Some(offset) = u32_at(chunk, at + 6).and_then(|o| usize::try_from(o).ok()) else {
         return;
     };
     out.push(offset);
+    if depth >= MAX_NESTING {
+        return;
+    }
     at += 10;
     if offset == at {
         // Defined inline: next offset (4), GUID (16), data size (4), data.
@@ -273,12 +326,15 @@ fn definitions(chunk: &[u8], span: std::ops::Range<usize>, depth: usize, out: &m
     };
     let descriptors = at + 4;
     let mut value = descriptors.saturating_add(count.saturating_mul(4));
-    for i in 0..count.min(1024) {
-        let d = descriptors + 4 * i;
-        let (Some(size), Some(&kind)) = (u16_at(chunk, d), chunk.get(d + 2)) else {
+    let Some(table) = chunk.get(descriptors..value) else {
+        return;
+    };
+    // Value sizes are summed in one tight loop; only BinXML values are followed.
+    for descriptor in table.chunks_exact(4) {
+        let &[lo, hi, kind, _] = descriptor else {
             return;
         };
-        let end = value.saturating_add(usize::from(size));
+        let end = value + usize::from(u16::from_le_bytes([lo, hi]));
         if end > span.end {
             return;
         }
@@ -295,8 +351,9 @@ fn body(chunk: &[u8], offset: usize) -> Option<&[u8]> {
     chunk.get(offset.checked_add(24)?..offset.checked_add(24)?.checked_add(size)?)
 }
 
-/// Walks the live records of `chunk` (a whole chunk, header included).
-pub fn census(chunk: &[u8], markers: &Markers) -> Census {
+/// Walks the live records of `chunk` (a whole chunk, header included), using and adding to
+/// what `templates` knows.
+pub fn census(chunk: &[u8], markers: &Markers, templates: &mut Templates) -> Census {
     let mut census = Census {
         tallies: vec![Tally::default(); markers.len()],
         ..Census::default()
@@ -312,8 +369,8 @@ pub fn census(chunk: &[u8], markers: &Markers) -> Census {
         }
         return census;
     }
-    // Field names found in each template definition, by its offset.
-    let mut templates: Vec<(usize, u64)> = Vec::new();
+    // Field names of each definition met in this chunk, by offset (the cheap first look).
+    let mut seen: Vec<(usize, u64)> = Vec::new();
     let mut offsets = Vec::new();
     let mut pos = Some(CHUNK_HEADER_SIZE);
     while let Some(at) = pos.filter(|&p| p < live_end) {
@@ -326,20 +383,28 @@ pub fn census(chunk: &[u8], markers: &Markers) -> Census {
                     definitions(chunk, binxml, 0, &mut offsets);
                     let mut words = 0;
                     for &offset in &offsets {
-                        words |= match templates.iter().find(|(o, _)| *o == offset) {
-                            Some(&(_, set)) => set,
+                        words |= match seen.iter().find(|(o, _)| *o == offset) {
+                            Some(&(_, bits)) => bits,
                             None => {
-                                let set = body(chunk, offset).map_or(0, |b| markers.words_in(b));
-                                templates.push((offset, set));
-                                set
+                                let bits = markers.template(chunk, offset, templates);
+                                seen.push((offset, bits));
+                                bits
                             }
                         };
                     }
-                    for (need, tally) in markers.needs.iter().zip(census.tallies.iter_mut()) {
+                    let marked = markers.needs.iter().zip(census.tallies.iter_mut());
+                    for (bit, (need, tally)) in marked.enumerate() {
                         if *need != 0 && words & need == *need {
                             tally.add(record.time);
+                            census.entry.kinds |= 1 << bit;
                         }
                     }
+                }
+                if let Some(t) = record.time {
+                    let (down, up) = (t.as_second(), t.as_second() + 1);
+                    let entry = &mut census.entry;
+                    entry.first = Some(entry.first.map_or(down, |f| f.min(down)));
+                    entry.last = Some(entry.last.map_or(up, |l| l.max(up)));
                 }
                 pos = (record.id != header.last_id).then_some(record.end);
             }
@@ -397,7 +462,11 @@ mod tests {
             process(2),
             process(3),
         ]);
-        let c = census(&chunk, &Markers::new(&[REGISTRY]));
+        let c = census(
+            &chunk,
+            &Markers::new(&[REGISTRY]),
+            &mut Templates::default(),
+        );
         assert_eq!(c.records, 5);
         assert_eq!(c.tallies[0].records, 2);
         assert!(c.damage.is_empty());
@@ -410,11 +479,11 @@ mod tests {
     #[test]
     fn damage_is_reported_and_the_walk_resyncs() {
         let mut chunk = chunk_of(&[sysmon("a", 1), sysmon("b", 2), sysmon("c", 3)]);
-        let clean = census(&chunk, &Markers::new(&[]));
+        let clean = census(&chunk, &Markers::new(&[]), &mut Templates::default());
         assert_eq!((clean.records, clean.damage.len()), (3, 0));
         let second = 512 + u32_at(&chunk, 516).unwrap() as usize;
         chunk[second..second + 4].copy_from_slice(b"XXXX");
-        let c = census(&chunk, &Markers::new(&[]));
+        let c = census(&chunk, &Markers::new(&[]), &mut Templates::default());
         assert_eq!(
             c.damage,
             [format!(
@@ -424,7 +493,7 @@ mod tests {
         assert_eq!(c.records, 2, "the walk goes on at the third record");
         chunk[second..second + 4].copy_from_slice(RECORD_MAGIC);
         chunk[second + 4..second + 8].copy_from_slice(&0u32.to_le_bytes());
-        let c = census(&chunk, &Markers::new(&[]));
+        let c = census(&chunk, &Markers::new(&[]), &mut Templates::default());
         assert!(
             c.damage[0].contains("invalid size (0 bytes)"),
             "{:?}",
@@ -438,7 +507,7 @@ mod tests {
         // The header says more than there is (evtx issue #197): zeroes end the records.
         chunk[48..52].copy_from_slice(&(CHUNK_SIZE as u32).to_le_bytes());
         chunk[32..40].copy_from_slice(&9u64.to_le_bytes());
-        let c = census(&chunk, &Markers::new(&[]));
+        let c = census(&chunk, &Markers::new(&[]), &mut Templates::default());
         assert_eq!((c.records, c.damage.len()), (1, 0));
     }
 }

@@ -7,141 +7,29 @@
 //! The reader knows nothing of what it reads: the event types and their extractors live in
 //! `crate::event`, and the evidence file opens its own bytes (a plain file or a zip member).
 
+mod batch;
 pub mod census;
 pub mod chunk;
 pub mod layout;
+pub mod needle;
 pub mod prefilter;
 pub mod rendered;
 
+pub use batch::{ChunkBatch, Extractor, LogIdentity, RecordHeader, SourcedEvent};
+
 use crate::problem::{error_chain, Kind, Problem};
-use census::{Markers, Tally};
+use census::{ChunkEntry, Markers, Tally, Templates};
 use chunk::Slot;
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, ParserSettings};
-use jiff::Timestamp;
 use layout::{chunk_slots, CHUNK_HEADER_SIZE, CHUNK_SIZE, FILE_HEADER_SIZE, RECORD_HEADER_SIZE};
-use prefilter::{ChunkPlan, Needle};
+use needle::Needle;
+use prefilter::ChunkPlan;
 use rendered::Rendered;
 use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
-
-/// The record header fields used when the rendered event lacks them.
-#[derive(Debug, Clone, Copy)]
-pub struct RecordHeader {
-    /// The record header's event record id.
-    pub record_id: u64,
-    /// The record header's time.
-    pub timestamp: Timestamp,
-}
-
-/// Which host and log a file holds, from one of its records: a file is one host's one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LogIdentity {
-    /// `System/Computer`.
-    pub host: String,
-    /// `System/Channel`.
-    pub channel: String,
-    /// `System/Provider/@Name`.
-    pub provider: String,
-}
-
-impl LogIdentity {
-    /// Reads the identity from a rendered record.
-    pub fn from_rendered(event: &Rendered) -> Option<LogIdentity> {
-        if event.provider.is_none() && event.channel.is_none() && event.computer.is_none() {
-            return None;
-        }
-        Some(LogIdentity {
-            host: event.computer.clone().unwrap_or_default(),
-            channel: event.channel.clone().unwrap_or_default(),
-            provider: event.provider.clone().unwrap_or_default(),
-        })
-    }
-}
-
-/// An event and where it was read.
-#[derive(Debug, Clone)]
-pub struct SourcedEvent<T> {
-    /// The event.
-    pub event: T,
-    /// The chunk's index in the file.
-    pub chunk: u64,
-    /// Carved from chunk slack rather than read from a live record.
-    pub recovered: bool,
-}
-
-/// What reading some chunks produced.
-#[derive(Debug)]
-pub struct ChunkBatch<T> {
-    /// The events the reader's extractor took from the rendered records.
-    pub events: Vec<SourcedEvent<T>>,
-    /// Problems, each naming where it happened.
-    pub problems: Vec<Problem>,
-    /// Live records in the chunks, from the census (the same whether or not a chunk is parsed).
-    pub records: u64,
-    /// Records carved from slack (`--recover`), in the chunks that were parsed.
-    pub carved: u64,
-    /// Records per census marker (the reader's `Markers`, in their order).
-    pub tallies: Vec<Tally>,
-    /// Records rendered to fields.
-    pub rendered: u64,
-    /// Chunks parsed.
-    pub chunks_parsed: u64,
-    /// Chunks the pre-filter skipped unparsed.
-    pub chunks_skipped: u64,
-    /// Bytes read.
-    pub bytes: u64,
-    /// Which host and log the chunks belong to, from their first readable record.
-    pub identity: Option<LogIdentity>,
-}
-
-impl<T> Default for ChunkBatch<T> {
-    fn default() -> Self {
-        ChunkBatch {
-            events: Vec::new(),
-            problems: Vec::new(),
-            records: 0,
-            carved: 0,
-            tallies: Vec::new(),
-            rendered: 0,
-            chunks_parsed: 0,
-            chunks_skipped: 0,
-            bytes: 0,
-            identity: None,
-        }
-    }
-}
-
-impl<T> ChunkBatch<T> {
-    /// A batch that holds only one problem with the whole range.
-    pub fn failed(problem: Problem) -> ChunkBatch<T> {
-        ChunkBatch {
-            problems: vec![problem],
-            ..ChunkBatch::default()
-        }
-    }
-}
-
-/// What a reader takes from the records it renders: the names of the event fields it reads
-/// (only those are kept), and the function that makes its event from them, if the record is
-/// one.
-#[derive(Debug)]
-pub struct Extractor<T> {
-    /// Event field names (`EventData`, or the element under `UserData`), exact.
-    pub fields: &'static [&'static str],
-    /// Makes the event.
-    pub extract: fn(&Rendered, RecordHeader) -> Option<T>,
-}
-
-impl<T> Clone for Extractor<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for Extractor<T> {}
 
 /// How records are read; shared by every worker.
 #[derive(Debug, Clone)]
@@ -198,7 +86,7 @@ impl<T> Reader<T> {
     pub fn read(
         &self,
         path: &Path,
-        mut source: &mut dyn Read,
+        source: &mut dyn Read,
         chunks: Range<u64>,
         to_end: bool,
         on_chunk: &dyn Fn(u64),
@@ -210,11 +98,18 @@ impl<T> Reader<T> {
             on_chunk(FILE_HEADER_SIZE);
         }
         let mut buf = Vec::with_capacity(CHUNK_SIZE);
+        let mut templates = Templates::default();
         for index in chunks {
             let at = At { path, index };
-            buf.clear();
-            let read = match (&mut source).take(CHUNK_SIZE as u64).read_to_end(&mut buf) {
-                Ok(n) => n,
+            // Filled in place: one read call a chunk, no zeroing but after a short read.
+            if buf.len() != CHUNK_SIZE {
+                buf.resize(CHUNK_SIZE, 0);
+            }
+            let read = match read_full(source, &mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    n
+                }
                 Err(e) => {
                     let message = format!("read failed: {}", error_chain(&e));
                     batch.problems.push(at.problem(None, message));
@@ -240,7 +135,7 @@ impl<T> Reader<T> {
                     break;
                 }
             }
-            buf = self.read_chunk(&at, buf, &mut batch);
+            buf = self.read_chunk(&at, buf, &mut batch, &mut templates);
         }
         batch
     }
@@ -254,7 +149,13 @@ impl<T> Reader<T> {
     }
 
     /// Reads one chunk's records into `batch`; gives the buffer back for reuse.
-    fn read_chunk(&self, at: &At<'_>, mut buf: Vec<u8>, batch: &mut ChunkBatch<T>) -> Vec<u8> {
+    fn read_chunk(
+        &self,
+        at: &At<'_>,
+        mut buf: Vec<u8>,
+        batch: &mut ChunkBatch<T>,
+        templates: &mut Templates,
+    ) -> Vec<u8> {
         let plan = match chunk::slot(&buf) {
             Slot::Blank => return buf,
             Slot::Damaged(message) if !self.recover => {
@@ -269,7 +170,7 @@ impl<T> Reader<T> {
                 chunk::as_cleared_chunk(&mut buf);
                 ChunkPlan::All
             }
-            Slot::Chunk => self.take_census(at, &buf, batch),
+            Slot::Chunk => self.take_census(at, &buf, batch, templates),
         };
         if !self.recover {
             // Carved records may point anywhere in the chunk: leave its bytes as they are.
@@ -290,9 +191,19 @@ impl<T> Reader<T> {
     /// Counts a chunk's records and reports damage in its record headers (the census), and
     /// plans what to render: a chunk with damage is rendered whole, so that the records around
     /// the damage are read, and reported, the same way whether or not the pre-filter is on.
-    fn take_census(&self, at: &At<'_>, buf: &[u8], batch: &mut ChunkBatch<T>) -> ChunkPlan {
-        let census = census::census(buf, &self.markers);
+    fn take_census(
+        &self,
+        at: &At<'_>,
+        buf: &[u8],
+        batch: &mut ChunkBatch<T>,
+        templates: &mut Templates,
+    ) -> ChunkPlan {
+        let census = census::census(buf, &self.markers, templates);
         batch.records += census.records;
+        batch.index.push(ChunkEntry {
+            index: at.index,
+            ..census.entry
+        });
         if batch.tallies.len() < census.tallies.len() {
             batch.tallies.resize(census.tallies.len(), Tally::default());
         }
@@ -433,6 +344,20 @@ impl<T> Reader<T> {
         }
         Ok(())
     }
+}
+
+/// Reads until `buf` is full or the source ends; how many bytes were read.
+fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+        match source.read(rest) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// A record's byte span in its chunk, header and trailing size copy included.

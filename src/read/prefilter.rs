@@ -5,7 +5,9 @@
 //! Two levels, both byte searches for the words (ASCII case-insensitive) as UTF-16LE and as
 //! single bytes (ANSI string values):
 //! 1. A chunk without the text is skipped unparsed: everything a record renders comes from
-//!    its own chunk.
+//!    its own chunk. So is a chunk without the context words a group of words asks for (the
+//!    field names of the events wanted, e.g. `TargetObject`): a record can only render a field
+//!    whose name's text is in its chunk.
 //! 2. In a chunk with it, records are checked one by one: a record is rendered when it
 //!    contains an occurrence, or when a walk of the chunk could not prove that it renders
 //!    only its own substitution values and template definitions the walk located. When an
@@ -15,136 +17,11 @@
 use super::layout::{
     self, chunk_header, CHUNK_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_OVERHEAD,
 };
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use super::needle::Needle;
 use std::ops::Range;
 
 /// Value type of a nested BinXML fragment.
 const BINXML_VALUE: u8 = 0x21;
-
-/// ASCII case-insensitive searcher for words in both encodings.
-#[derive(Debug, Clone)]
-pub struct Needle {
-    searcher: Searcher,
-}
-
-#[derive(Debug, Clone)]
-enum Searcher {
-    /// One word, found with any number of NUL bytes between its letters (see `Spaced`).
-    One(Spaced),
-    /// Several words: Aho-Corasick over a lower-cased copy, which keeps its Teddy SIMD
-    /// searcher (ASCII case-insensitive matching of many patterns would lose it).
-    Many(AhoCorasick),
-}
-
-impl Needle {
-    /// A needle for any of `words` (ASCII case-insensitive), each as UTF-16LE and as single
-    /// bytes. Building only fails for absurd sizes; the error is passed on, not assumed away.
-    pub fn new(words: &[&str]) -> Result<Needle, String> {
-        let searcher = match words {
-            [word] if word.is_ascii() => Searcher::One(Spaced::new(word)),
-            _ => {
-                let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
-                for word in words.iter().filter(|w| !w.is_empty()) {
-                    // Every occurrence of a word holds its tail from its rarest letter on, and
-                    // rare first bytes keep the automaton's start-byte scan fast.
-                    let word = word.to_ascii_lowercase();
-                    let keep = word.len().min(MIN_TAIL);
-                    let head = word.get(..=word.len() - keep).unwrap_or_default();
-                    let tail = word.get(rarest_letter(head.as_bytes())..).unwrap_or(&word);
-                    patterns.push(tail.encode_utf16().flat_map(u16::to_le_bytes).collect());
-                    patterns.push(tail.as_bytes().to_vec());
-                }
-                Searcher::Many(
-                    AhoCorasickBuilder::new()
-                        .match_kind(MatchKind::LeftmostFirst)
-                        .build(&patterns)
-                        .map_err(|e| format!("cannot build the pre-filter: {e}"))?,
-                )
-            }
-        };
-        Ok(Needle { searcher })
-    }
-
-    /// Byte ranges of every occurrence in `data`, ASCII case-insensitively, sorted.
-    pub fn occurrences(&self, data: &[u8]) -> Vec<Range<usize>> {
-        match &self.searcher {
-            Searcher::One(spaced) => spaced.find_all(data),
-            Searcher::Many(ac) => {
-                let lower = data.to_ascii_lowercase();
-                ac.find_iter(&lower).map(|m| m.range()).collect()
-            }
-        }
-    }
-}
-
-/// Shortest tail of a payload word searched for: shorter ones (`.exe`) are everywhere.
-const MIN_TAIL: usize = 7;
-
-/// Index of the rarest letter of a lower-case word in event-log text (English letter
-/// frequency; anything else counts as common).
-fn rarest_letter(word: &[u8]) -> usize {
-    // English letter frequency, with `x` moved among the common letters: every `.exe` in
-    // an event log has one.
-    const BY_RARITY: &[u8] = b"zqjkvbpygfwmuxcldrhsnioate";
-    let rank = |b: &u8| {
-        BY_RARITY
-            .iter()
-            .position(|r| r == b)
-            .unwrap_or(BY_RARITY.len())
-    };
-    word.iter()
-        .enumerate()
-        .min_by_key(|(_, b)| rank(b))
-        .map_or(0, |(i, _)| i)
-}
-
-/// A word found ASCII case-insensitively with any number of NUL bytes between its letters.
-/// That one rule covers UTF-16LE text (one NUL after each ASCII letter), single-byte (ANSI)
-/// text, and text that the `evtx` crate renders whole although NULs stand inside it: it
-/// drops NUL characters, so adjacent values split by a terminator, or an ANSI value with a
-/// NUL inside, still render the word. It scans (SIMD `memchr2`) for the word's rarest
-/// letter and checks outwards from there.
-#[derive(Debug, Clone)]
-struct Spaced {
-    /// The word, lower-case.
-    word: Vec<u8>,
-    /// Index of its rarest letter in event logs, the one scanned for.
-    anchor: usize,
-}
-
-impl Spaced {
-    fn new(word: &str) -> Spaced {
-        let word = word.to_ascii_lowercase().into_bytes();
-        let anchor = rarest_letter(&word);
-        Spaced { word, anchor }
-    }
-
-    /// Where the word is, each occurrence from its first letter to its last.
-    fn find_all(&self, data: &[u8]) -> Vec<Range<usize>> {
-        let Some(&anchor) = self.word.get(self.anchor) else {
-            return Vec::new();
-        };
-        let (before, after) = self.word.split_at(self.anchor);
-        let mut found: Vec<Range<usize>> = Vec::new();
-        for at in memchr::memchr2_iter(anchor, anchor.to_ascii_uppercase(), data) {
-            if found.last().is_some_and(|last| at < last.end) {
-                continue;
-            }
-            let start = before.iter().rev().try_fold(at, |pos, &want| {
-                let prev = data.get(..pos)?.iter().rposition(|&b| b != 0)?;
-                (data.get(prev)?.to_ascii_lowercase() == want).then_some(prev)
-            });
-            let end = after.iter().skip(1).try_fold(at, |pos, &want| {
-                let next = pos + 1 + data.get(pos + 1..)?.iter().position(|&b| b != 0)?;
-                (data.get(next)?.to_ascii_lowercase() == want).then_some(next)
-            });
-            if let (Some(start), Some(end)) = (start, end) {
-                found.push(start..end + 1);
-            }
-        }
-        found
-    }
-}
 
 /// What to render of one chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -444,38 +321,6 @@ mod tests {
 
     fn needle() -> Needle {
         Needle::new(&["wmiprvse.exe"]).unwrap()
-    }
-
-    #[test]
-    fn finds_both_encodings_in_any_case() {
-        let needle = needle();
-        let utf16: Vec<u8> = "x\\WmiPrvSE.EXE"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        assert_eq!(needle.occurrences(&utf16), vec![4..27]);
-        assert_eq!(needle.occurrences(b"..WMIPRVSE.exe.."), vec![2..14]);
-        assert!(needle.occurrences(b"wmiprvse.ex").is_empty());
-        assert!(needle
-            .occurrences(b"w\0m\0i\0p\0r\0v\0s\0e\0.\0e\0x\0")
-            .is_empty());
-        assert!(needle.occurrences(b"wmiprv-se.exe").is_empty());
-    }
-
-    #[test]
-    fn nuls_inside_the_word_do_not_hide_it() {
-        // The evtx crate drops NUL characters when it renders text, so these all render as
-        // the word: a NUL inside an ANSI value, and a UTF-16 value ended by its terminator
-        // right before the next value.
-        let needle = needle();
-        assert_eq!(needle.occurrences(b"C:\\WmiPrv\0SE.exe\0"), vec![3..16]);
-        let split: Vec<u8> = "WmiPr\0"
-            .encode_utf16()
-            .chain("vSE.exe".encode_utf16())
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        assert_eq!(needle.occurrences(&split), vec![0..25]);
-        assert_eq!(needle.occurrences(b"vvvv wmiprvse.exe vvvv"), vec![5..17]);
     }
 
     #[test]

@@ -106,9 +106,16 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         .iter()
         .fold(0u64, |sum, f| sum.saturating_add(f.len));
     let bar = progress::Bar::new(config.progress, total_bytes, discovery.files.len() as u64);
-    let detected = detection::scan(&discovery.files, &config.scan, &bar);
+    // Later passes read only chunks the first pass indexed for them.
+    let index_markers = if config.execution_check {
+        execution::MARKERS.to_vec()
+    } else {
+        Vec::new()
+    };
+    let detected = detection::scan(&discovery.files, &config.scan, &bar, &index_markers);
     bar.finish();
-    let detected = detected.map_err(Error::Pass)?;
+    let mut detected = detected.map_err(Error::Pass)?;
+    let index = std::mem::take(&mut detected.index);
     let mut report = RunReport {
         files: detected.files,
         skipped: discovery.skipped,
@@ -131,6 +138,7 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         let checked = execution::find_runs(
             &discovery.files,
             &report.files,
+            &index,
             &mut report.findings,
             options,
         );
