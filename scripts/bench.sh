@@ -18,7 +18,7 @@
 #
 # What it does (see docs/performance.md): builds release binaries and copies them aside (so a
 # concurrent `cargo build` cannot swap them mid-run), installs `evtx_dump` if missing, generates
-# deterministic corpora with `examples/bench_corpus.rs`, then for each corpus runs one untimed
+# deterministic corpora with `cargo xtask corpus`, then for each corpus runs one untimed
 # warm-up (so every timed run reads from the page cache; dropping the cache is not possible
 # here) and REPS rounds in which every configuration runs once, side by side. It records wall
 # time, user+system CPU time and peak RSS (/usr/bin/time), and the CPU that other processes
@@ -115,11 +115,11 @@ check_tools() {
 
 build() {
     log "building release binaries"
-    (cd "$ROOT" && cargo build --release --quiet --bin wmihunt --example bench_corpus) ||
+    (cd "$ROOT" && cargo build --release --quiet -p wmihunt -p xtask) ||
         die "cargo build failed"
     mkdir -p "$BIN"
     cp "$ROOT/target/release/wmihunt" "$BIN/wmihunt"
-    cp "$ROOT/target/release/examples/bench_corpus" "$BIN/bench_corpus"
+    cp "$ROOT/target/release/xtask" "$BIN/xtask"
     WMIHUNT=$BIN/wmihunt
     GIT_REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
     GIT_DIRTY=$(cd "$ROOT" && git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | wc -l)
@@ -180,7 +180,7 @@ generate() {
     [[ $files == 1 ]] && path=$path.evtx
     rm -rf "$path"
     local line
-    line=$("$BIN/bench_corpus" --kind "$kind" --size-mib "$mib" --files "$files" \
+    line=$("$BIN/xtask" corpus --kind "$kind" --size-mib "$mib" --files "$files" \
         --truth "$CORPORA/$name.truth.tsv" "$path" 2>>"$OUT/generate.log" | tail -1) ||
         die "generating $name failed (see $OUT/generate.log)"
     local kv

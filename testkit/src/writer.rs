@@ -753,6 +753,12 @@ impl<W: Write + Seek> EvtxWriter<W> {
         Ok(id)
     }
 
+    /// Chunks written out so far (the open one not counted), so that a caller laying out a
+    /// file of a given size sees when a record opened a new chunk.
+    pub fn chunks_written(&self) -> u64 {
+        self.chunks_written
+    }
+
     /// Close the current chunk so the next record starts a new one (tests need multi-chunk
     /// files without writing 64 KiB of events). Does nothing on an empty chunk.
     pub fn break_chunk(&mut self) -> io::Result<()> {
