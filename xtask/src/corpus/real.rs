@@ -73,9 +73,13 @@ impl Pool {
             .into());
         }
         let positives = read_index(&samples.join("index.tsv"));
-        let mut paths = Vec::new();
-        collect_evtx(samples, &mut paths)?;
-        paths.sort();
+        let paths: Vec<PathBuf> = crate::files_under(samples)?
+            .into_iter()
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
+            })
+            .collect();
         let settings = Arc::new(ParserSettings::new().num_threads(1));
         let mut pool = Pool {
             chunks: Vec::new(),
@@ -269,22 +273,6 @@ fn judge(data: &[u8], channel: &str, settings: &Arc<ParserSettings>) -> Verdict 
         return Verdict::OtherChannel;
     }
     Verdict::Use(offsets)
-}
-
-/// Every file under `dir` whose name ends in `.evtx` (any case).
-fn collect_evtx(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in fs::read_dir(dir).context(|| dir.display().to_string())? {
-        let path = entry.context(|| dir.display().to_string())?.path();
-        if path.is_dir() {
-            collect_evtx(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// `index.tsv`'s `wmiprvse_persistence_writes` by relative path; `None` without the file.
