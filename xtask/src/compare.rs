@@ -183,7 +183,8 @@ fn scan(wmihunt: &Path, input: &Path, flags: &[&str]) -> Result<Outcome> {
     })
 }
 
-/// Where two outcomes part: the exit codes, or the first line that differs.
+/// Where two outcomes part: the exit codes, or the first line that differs, shown around the
+/// first byte that differs.
 fn describe(a: &Outcome, b: &Outcome) -> String {
     if a.code != b.code {
         return format!("exit code {:?} before, {:?} now", a.code, b.code);
@@ -192,20 +193,26 @@ fn describe(a: &Outcome, b: &Outcome) -> String {
         a.ndjson.split(|&c| c == b'\n').collect(),
         b.ndjson.split(|&c| c == b'\n').collect(),
     );
-    let cut = |l: Option<&&[u8]>| {
-        let text = String::from_utf8_lossy(l.copied().unwrap_or_default()).into_owned();
-        text.chars().take(300).collect::<String>()
-    };
     let line = (0..la.len().max(lb.len()))
         .find(|&i| la.get(i) != lb.get(i))
         .unwrap_or(0);
+    let (x, y) = (
+        la.get(line).copied().unwrap_or_default(),
+        lb.get(line).copied().unwrap_or_default(),
+    );
+    let at = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    let around = |l: &[u8]| {
+        let from = at.saturating_sub(60);
+        let window = l.get(from..l.len().min(at + 120)).unwrap_or_default();
+        format!("…{}…", String::from_utf8_lossy(window))
+    };
     format!(
-        "{} lines before, {} now; line {} before: {} / now: {}",
+        "{} lines before, {} now; line {}, byte {at}: before {} / now {}",
         la.len().saturating_sub(1),
         lb.len().saturating_sub(1),
         line + 1,
-        cut(la.get(line)),
-        cut(lb.get(line))
+        around(x),
+        around(y)
     )
 }
 
@@ -237,8 +244,11 @@ mod tests {
             ndjson: text.as_bytes().to_vec(),
         };
         assert_eq!(out(0, "a\nb\n"), out(0, "a\nb\n"));
-        let d = describe(&out(0, "a\nb\n"), &out(0, "a\nc\nd\n"));
-        assert_eq!(d, "2 lines before, 3 now; line 2 before: b / now: c");
+        let d = describe(&out(0, "a\n{\"x\":1}\n"), &out(0, "a\n{\"x\":2}\nd\n"));
+        assert_eq!(
+            d,
+            "2 lines before, 3 now; line 2, byte 5: before …{\"x\":1}… / now …{\"x\":2}…"
+        );
         assert_eq!(
             describe(&out(0, ""), &out(2, "")),
             "exit code Some(0) before, Some(2) now"
