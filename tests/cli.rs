@@ -59,7 +59,7 @@ fn testdata_is_what_the_cases_generate() {
         let on_disk = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             on_disk == fixture.bytes,
-            "{} is stale: run `cargo run --example gen_testdata`",
+            "{} is stale: run `cargo xtask testdata`",
             fixture.name
         );
     }

@@ -1,5 +1,5 @@
 //! The fixture cases: every file in `testdata/`, the events in it, and the finding each
-//! event must (or must not) produce. `examples/gen_testdata.rs` writes them; the tests
+//! event must (or must not) produce. `cargo xtask testdata` writes them; the tests
 //! regenerate them in memory to check both the scanner and that `testdata/` is current.
 
 use crate::writer::{filetime_from_unix, Event, EvtxWriter, Value};

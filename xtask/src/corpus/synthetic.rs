@@ -1,10 +1,11 @@
-//! Generates the deterministic EVTX corpora that `scripts/bench.sh` measures wmihunt on.
+//! The synthetic corpora: deterministic Sysmon and Security logs written with the test kit's
+//! `EvtxWriter`, whose content is known exactly.
 //!
 //! Why a generator: a benchmark needs gigabytes of evidence whose content is known (how many
 //! chunks name WmiPrvSE.exe, which records are true positives), and real Windows logs can be
-//! neither shipped nor described that precisely. This writes real EVTX files with the
-//! project's own [`EvtxWriter`] (templates, 64 KiB chunks, CRCs), so every reader, wmihunt and
-//! the `evtx_dump` baseline alike, does the work it would do on real evidence.
+//! neither shipped nor described that precisely. This writes real EVTX files (templates,
+//! 64 KiB chunks, CRCs), so every reader, wmihunt and the `evtx_dump` baseline alike, does the
+//! work it would do on real evidence.
 //!
 //! What the numbers depend on, and how this controls it:
 //! * The pre-filter skips every chunk whose bytes do not contain `WmiPrvSE.exe`, so the
@@ -17,34 +18,18 @@
 //! * Event content follows real Sysmon 15 and Security-Auditing schemas (field names, order,
 //!   value types and typical lengths), so record sizes and parse costs are realistic.
 //! * True positives (WmiPrvSE.exe setting a Run value or a service ImagePath) sit at evenly
-//!   spaced chunks; `--truth` lists them for the benchmark to check the findings against.
+//!   spaced chunks; the truth list names them for the benchmark to check the findings against.
 //!
 //! Everything comes from one seeded splitmix64 generator: the same arguments always give the
-//! same bytes. The last line on stdout is machine-readable (`key=value` pairs).
-//!
-//! ```text
-//! cargo run --release --example bench_corpus -- --kind sysmon --size-mib 256 bench-out/s256.evtx
-//! cargo run --release --example bench_corpus -- --kind sysmon --size-mib 256 --files 2000 bench-out/dir
-//! ```
+//! same bytes.
 
-use clap::{Parser, ValueEnum};
-use std::cell::Cell;
-use std::error::Error;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::time::Instant;
-use wmihunt_testkit::writer::{filetime_from_unix, guid_from_str, Event, EvtxWriter, Value};
+use super::vocab::*;
+use super::{Kind, TruePositive};
+use std::fs::File;
+use std::io::{self, BufWriter, Cursor, Seek, Write};
+use std::path::Path;
+use wmihunt_testkit::writer::{filetime_from_unix, Event, EvtxWriter, Value};
 
-/// EVTX file header block size; chunks follow it.
-const FILE_HEADER: u64 = 4096;
-/// EVTX chunk size.
-const CHUNK: u64 = 65536;
-/// The text whose presence in a chunk makes wmihunt parse it.
-const NEEDLE: &str = "wmiprvse.exe";
-/// Default seed (any fixed value: only determinism matters).
-const DEFAULT_SEED: u64 = 0x5EED_0F3B_1D20_2024;
 /// One true positive per this many chunks (128 MiB), and at least `MIN_TRUE_POSITIVES`: an
 /// intrusion leaves a few persistence writes, not one per file.
 const CHUNKS_PER_TRUE_POSITIVE: u64 = 2048;
@@ -58,230 +43,53 @@ const DENSITY_FEEDBACK_CHUNKS: f64 = 32.0;
 const START_UNIX: i64 = 1_709_539_200;
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon";
-const SYSMON_GUID: &str = "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}";
 const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
 const SECURITY: &str = "Microsoft-Windows-Security-Auditing";
-const SECURITY_GUID: &str = "{54849625-5478-4994-A5BA-3E3B0328C30D}";
 const SCM: &str = "Service Control Manager";
-const SCM_GUID: &str = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
 const RESTART_MANAGER: &str = "Microsoft-Windows-RestartManager";
-const RESTART_MANAGER_GUID: &str = "{0888E5EF-9B98-4695-979D-E92CE4247224}";
-const COMPUTER: &str = "SRV-APP01.corp.example.com";
 
-const WMIPRVSE: &str = r"C:\Windows\System32\wbem\WmiPrvSE.exe";
-const WMIPRVSE_CMD: &str = r"C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding";
-const SVCHOST: &str = r"C:\Windows\System32\svchost.exe";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Kind {
-    /// Sysmon/Operational noise, ~10% of chunks naming WmiPrvSE.exe, plus true positives.
-    Sysmon,
-    /// The same with ~30% of chunks naming WmiPrvSE.exe.
-    Sysmon30,
-    /// Security, System and Application events (WmiPrvSE.exe in 4688); no findings.
-    Security,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Sysmon => "sysmon",
-            Kind::Sysmon30 => "sysmon30",
-            Kind::Security => "security",
-        }
-    }
-
-    /// Target fraction of chunks that name WmiPrvSE.exe.
-    fn wmi_chunk_fraction(self) -> f64 {
-        match self {
-            Kind::Sysmon | Kind::Security => 0.10,
-            Kind::Sysmon30 => 0.30,
-        }
-    }
-
-    fn has_true_positives(self) -> bool {
-        self != Kind::Security
-    }
-}
-
-/// Generate a deterministic EVTX benchmark corpus.
-#[derive(Debug, Parser)]
-#[command(about, long_about = None)]
-struct Args {
-    /// What the corpus holds.
-    #[arg(long, value_enum)]
+/// Writes the synthetic corpus of `kind` into `files` (path, chunks); returns the records
+/// written and the true positives (file index, record ID, TargetObject).
+pub(super) fn write(
     kind: Kind,
-    /// Total size in MiB (headers included; rounded to whole chunks).
-    #[arg(long, value_name = "MIB")]
-    size_mib: u64,
-    /// 1: write one file at OUT; more: write that many files into the directory OUT.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    files: u64,
-    /// Seed of the generator.
-    #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
-    /// Also write the true positives here, one `file<TAB>record_id<TAB>TargetObject` a line.
-    #[arg(long, value_name = "FILE")]
-    truth: Option<PathBuf>,
-    /// Output file (or directory with --files > 1).
-    out: PathBuf,
-}
-
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let started = Instant::now();
-    let layout = Layout::plan(&args)?;
-    let corpus = write_corpus(&args, &layout)?;
-    if let Some(path) = &args.truth {
-        write_truth(path, &corpus.truth)?;
-    }
-    corpus.print(&args, started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// What was written, as measured.
-struct Corpus {
-    kind: Kind,
-    files: usize,
-    totals: Totals,
-    /// One `file<TAB>record_id<TAB>TargetObject` line per true positive.
-    truth: Vec<String>,
-}
-
-/// Writes every file of `layout`, measuring each one after writing it.
-fn write_corpus(args: &Args, layout: &Layout) -> Result<Corpus, Box<dyn Error>> {
-    let mut gen = Gen::new(args.kind, args.seed, ProviderIds::new()?);
-    let tp_chunks = true_positive_chunks(args.kind, layout.total_chunks());
-    let mut corpus = Corpus {
-        kind: args.kind,
-        files: layout.files.len(),
-        totals: Totals::default(),
-        truth: Vec::new(),
-    };
+    files: &[(std::path::PathBuf, u64)],
+) -> Result<(u64, Vec<TruePositive>), String> {
+    let ids = ProviderIds::new()?;
+    let mut gen = Gen::new(kind, seed, ids);
+    let total: u64 = files.iter().map(|(_, c)| c).sum();
+    let tp_chunks = true_positive_chunks(kind, total);
+    let mut records = 0;
+    let mut truth = Vec::new();
     let mut first_global_chunk = 0;
-    for (i, (path, chunks)) in layout.files.iter().enumerate() {
+    for (i, (path, chunks)) in files.iter().enumerate() {
         let mut file = FileJob {
-            path,
             chunks: *chunks,
             first_global_chunk,
             tp_chunks: &tp_chunks,
+            written: Written::default(),
         };
         first_global_chunk += chunks;
-        let written = file.write(&mut gen)?;
-        corpus.totals.records += written.records;
-        for (record_id, target) in written.true_positives {
-            corpus
-                .truth
-                .push(format!("{}\t{record_id}\t{target}", file_name(path)));
-        }
-        corpus.totals.add(&measure_file(path)?);
-        if corpus.files > 1 && (i + 1) % 500 == 0 {
-            eprintln!("bench_corpus: {} of {} files", i + 1, corpus.files);
-        }
-    }
-    Ok(corpus)
-}
-
-fn write_truth(path: &Path, lines: &[String]) -> io::Result<()> {
-    let mut out = BufWriter::new(File::create(path)?);
-    for line in lines {
-        writeln!(out, "{line}")?;
-    }
-    out.flush()
-}
-
-impl Corpus {
-    /// A human summary on stderr and the machine-readable line on stdout.
-    fn print(&self, args: &Args, seconds: f64) {
-        let t = &self.totals;
-        let pct = 100.0 * t.wmi_chunks as f64 / t.chunks.max(1) as f64;
-        eprintln!(
-            "bench_corpus: {} {:.1} MiB in {} file(s), {} records, {pct:.1}% of {} chunks name WmiPrvSE.exe, {} true positives, {seconds:.1} s",
-            self.kind.name(),
-            t.bytes as f64 / (1024.0 * 1024.0),
-            self.files,
-            t.records,
-            t.chunks,
-            self.truth.len(),
-        );
-        println!(
-            "corpus kind={} files={} bytes={} records={} chunks={} wmi_chunks={} wmi_chunk_pct={pct:.2} true_positives={} path={}",
-            self.kind.name(),
-            self.files,
-            t.bytes,
-            t.records,
-            t.chunks,
-            t.wmi_chunks,
-            self.truth.len(),
-            args.out.display()
-        );
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Layout: which files, how many chunks each.
-
-/// The files to write and the number of chunks in each.
-struct Layout {
-    files: Vec<(PathBuf, u64)>,
-}
-
-impl Layout {
-    fn plan(args: &Args) -> Result<Layout, Box<dyn Error>> {
-        let bytes = args.size_mib.saturating_mul(1024 * 1024);
-        let per_file_overhead = FILE_HEADER.saturating_mul(args.files);
-        let total_chunks = bytes.saturating_sub(per_file_overhead) / CHUNK;
-        if total_chunks < args.files {
-            return Err(format!(
-                "{} MiB is too small for {} files of at least one 64 KiB chunk",
-                args.size_mib, args.files
-            )
-            .into());
-        }
-        if args.files == 1 {
-            if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-                fs::create_dir_all(parent)?;
-            }
-            return Ok(Layout {
-                files: vec![(args.out.clone(), total_chunks)],
+        file.write(path, &mut gen)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        records += file.written.records;
+        for (record_id, target_object) in file.written.true_positives {
+            truth.push(TruePositive {
+                file: i,
+                record_id,
+                target_object,
             });
         }
-        fs::create_dir_all(&args.out)?;
-        if fs::read_dir(&args.out)?.next().is_some() {
-            return Err(format!("{} is not empty", args.out.display()).into());
+        if files.len() > 1 && (i + 1) % 500 == 0 {
+            eprintln!("xtask corpus: {} of {} files", i + 1, files.len());
         }
-        // Names as Windows gives archived logs, so the folder looks like collected evidence.
-        let (base, extra) = (total_chunks / args.files, total_chunks % args.files);
-        let files = (0..args.files)
-            .map(|i| {
-                let name = format!("Archive-{}-{:04}.evtx", channel_file_stem(args.kind), i + 1);
-                (args.out.join(name), base + u64::from(i < extra))
-            })
-            .collect();
-        Ok(Layout { files })
     }
-
-    fn total_chunks(&self) -> u64 {
-        self.files.iter().map(|(_, c)| c).sum()
-    }
-}
-
-fn channel_file_stem(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Sysmon | Kind::Sysmon30 => "Microsoft-Windows-Sysmon%4Operational",
-        Kind::Security => "Security",
-    }
+    Ok((records, truth))
 }
 
 /// Global chunk indices that get a true positive: evenly spaced, centred in their share.
 fn true_positive_chunks(kind: Kind, total_chunks: u64) -> Vec<u64> {
-    if !kind.has_true_positives() || total_chunks == 0 {
+    if kind == Kind::Security || total_chunks == 0 {
         return Vec::new();
     }
     let n = (total_chunks / CHUNKS_PER_TRUE_POSITIVE)
@@ -292,105 +100,26 @@ fn true_positive_chunks(kind: Kind, total_chunks: u64) -> Vec<u64> {
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------------
-// Writing one file.
-
-/// A `Write + Seek` that shares its position, so the caller can see how many chunks the
-/// [`EvtxWriter`] it is lent to has written (the writer keeps its output to itself).
-struct Tracked<W> {
-    inner: W,
-    pos: Rc<Cell<u64>>,
-}
-
-impl<W: Write> Write for Tracked<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.pos.set(self.pos.get() + n as u64);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-impl<W: Seek> Seek for Tracked<W> {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let pos = self.inner.seek(to)?;
-        self.pos.set(pos);
-        Ok(pos)
-    }
-}
-
-/// Output that discards bytes but can seek, for dry runs.
-#[derive(Default)]
-struct Discard {
-    pos: u64,
-}
-
-impl Write for Discard {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pos += buf.len() as u64;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Seek for Discard {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        self.pos = match to {
-            SeekFrom::Start(p) => p,
-            SeekFrom::Current(d) => self.pos.saturating_add_signed(d),
-            SeekFrom::End(d) => self.pos.saturating_add_signed(d),
-        };
-        Ok(self.pos)
-    }
-}
-
-/// Chunks a writer has completed, from the position of its output.
-fn chunks_done(pos: &Cell<u64>) -> u64 {
-    pos.get().saturating_sub(FILE_HEADER) / CHUNK
-}
-
-/// An [`EvtxWriter`] plus the position of its output.
-struct Counted<W: Write + Seek> {
-    writer: EvtxWriter<Tracked<W>>,
-    pos: Rc<Cell<u64>>,
-}
-
-impl<W: Write + Seek> Counted<W> {
-    fn new(out: W) -> io::Result<Self> {
-        let pos = Rc::new(Cell::new(0));
-        let writer = EvtxWriter::new(Tracked {
-            inner: out,
-            pos: Rc::clone(&pos),
-        })?;
-        Ok(Counted { writer, pos })
-    }
-
-    fn push(&mut self, ev: &Event) -> io::Result<u64> {
-        self.writer.push(ev)
-    }
-
-    fn chunks_done(&self) -> u64 {
-        chunks_done(&self.pos)
+/// Target fraction of chunks that name WmiPrvSE.exe.
+fn wmi_chunk_fraction(kind: Kind) -> f64 {
+    match kind {
+        Kind::Sysmon30 => 0.30,
+        _ => 0.10,
     }
 }
 
 struct FileJob<'a> {
-    path: &'a Path,
     /// Chunks to write (the last one filled as full as the next event allows).
     chunks: u64,
     /// Index of this file's first chunk in the whole corpus.
     first_global_chunk: u64,
     /// Global chunk indices that get a true positive (sorted).
     tp_chunks: &'a [u64],
+    written: Written,
 }
 
 /// What writing one file produced.
+#[derive(Default)]
 struct Written {
     records: u64,
     /// (record ID, TargetObject) of each true positive.
@@ -400,51 +129,43 @@ struct Written {
 impl FileJob<'_> {
     /// Writes the file: events until `chunks - 1` chunks are complete, then exactly as many
     /// as still fit in the last chunk, so no file ends in a nearly empty chunk.
-    fn write(&mut self, gen: &mut Gen) -> io::Result<Written> {
-        let out = BufWriter::with_capacity(1 << 20, File::create(self.path)?);
-        let mut w = Counted::new(out)?;
-        let mut written = Written {
-            records: 0,
-            true_positives: Vec::new(),
-        };
+    fn write(&mut self, path: &Path, gen: &mut Gen) -> io::Result<()> {
+        let out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let mut w = EvtxWriter::new(out)?;
         // Events in the open chunk, kept only for the dry run of the last chunk.
         let mut held: Vec<Event> = Vec::new();
         let mut open = 0;
-        self.begin_chunk(gen, &mut w, open, &mut held, &mut written, false)?;
+        self.begin_chunk(gen, &mut w, open, &mut held, false)?;
         while open + 1 < self.chunks {
             let mut ev = gen.next_event();
-            push(&mut w, &mut ev, gen, &mut written)?;
-            if w.chunks_done() > open {
+            self.push(&mut w, &mut ev, gen)?;
+            if w.chunks_written() > open {
                 // `ev` did not fit and opened the next chunk.
-                open = w.chunks_done();
+                open = w.chunks_written();
                 held.clear();
                 held.push(ev);
                 let spilled = gen.last_was_wmi;
-                self.begin_chunk(gen, &mut w, open, &mut held, &mut written, spilled)?;
+                self.begin_chunk(gen, &mut w, open, &mut held, spilled)?;
             }
         }
-        let fit = events_that_fit(gen, &held)?;
-        for _ in 0..fit {
+        for _ in 0..events_that_fit(gen, &held)? {
             let mut ev = gen.next_event();
-            push(&mut w, &mut ev, gen, &mut written)?;
+            self.push(&mut w, &mut ev, gen)?;
         }
-        if w.chunks_done() != open {
+        if w.chunks_written() != open {
             return Err(io::Error::other("the dry run of the last chunk went wrong"));
         }
-        let mut out = w.writer.finish()?.inner;
-        out.flush()?;
-        Ok(written)
+        w.finish()?.flush()
     }
 
     /// A chunk has just opened (holding `held`; `spilled`: its first event names WmiPrvSE.exe):
     /// place its true positive, if it gets one, and decide whether it is a WMI chunk.
-    fn begin_chunk(
-        &self,
+    fn begin_chunk<W: Write + Seek>(
+        &mut self,
         gen: &mut Gen,
-        w: &mut Counted<BufWriter<File>>,
+        w: &mut EvtxWriter<W>,
         open: u64,
         held: &mut Vec<Event>,
-        written: &mut Written,
         spilled: bool,
     ) -> io::Result<()> {
         let global = self.first_global_chunk + open;
@@ -452,33 +173,33 @@ impl FileJob<'_> {
         gen.start_chunk(spilled || has_tp);
         if has_tp {
             let (mut ev, target) = gen.true_positive();
-            let id = push(w, &mut ev, gen, written)?;
-            written.true_positives.push((id, target));
+            let id = self.push(w, &mut ev, gen)?;
+            self.written.true_positives.push((id, target));
             held.push(ev);
         }
         Ok(())
     }
-}
 
-/// Pushes `ev` with the next record ID (record IDs run on across the files of a folder, as
-/// in archived logs); returns the ID.
-fn push<W: Write + Seek>(
-    w: &mut Counted<W>,
-    ev: &mut Event,
-    gen: &mut Gen,
-    written: &mut Written,
-) -> io::Result<u64> {
-    ev.record_id = Some(gen.next_record_id);
-    gen.next_record_id += 1;
-    written.records += 1;
-    w.push(ev)
+    /// Pushes `ev` with the next record ID (record IDs run on across the files of a folder, as
+    /// in archived logs); returns the ID.
+    fn push<W: Write + Seek>(
+        &mut self,
+        w: &mut EvtxWriter<W>,
+        ev: &mut Event,
+        gen: &mut Gen,
+    ) -> io::Result<u64> {
+        ev.record_id = Some(gen.next_record_id);
+        gen.next_record_id += 1;
+        self.written.records += 1;
+        w.push(ev)
+    }
 }
 
 /// How many of `gen`'s next events fit in a chunk that already holds `held`: a dry run of
-/// the same events into a discarding writer (a chunk's layout depends only on its events).
+/// the same events into a writer in memory (a chunk's layout depends only on its events).
 fn events_that_fit(gen: &Gen, held: &[Event]) -> io::Result<u64> {
     let mut gen = gen.clone();
-    let mut dry = Counted::new(Discard::default())?;
+    let mut dry = EvtxWriter::new(Cursor::new(Vec::new()))?;
     for ev in held {
         dry.push(ev)?;
     }
@@ -488,7 +209,7 @@ fn events_that_fit(gen: &Gen, held: &[Event]) -> io::Result<u64> {
         ev.record_id = Some(gen.next_record_id);
         gen.next_record_id += 1;
         dry.push(&ev)?;
-        if dry.chunks_done() > 0 {
+        if dry.chunks_written() > 0 {
             return Ok(fit);
         }
         fit += 1;
@@ -496,92 +217,14 @@ fn events_that_fit(gen: &Gen, held: &[Event]) -> io::Result<u64> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Measuring what was written.
-
-#[derive(Debug, Default)]
-struct Totals {
-    bytes: u64,
-    records: u64,
-    chunks: u64,
-    wmi_chunks: u64,
-}
-
-impl Totals {
-    fn add(&mut self, m: &Measured) {
-        self.bytes += m.bytes;
-        self.chunks += m.chunks;
-        self.wmi_chunks += m.wmi_chunks;
-    }
-}
-
-struct Measured {
-    bytes: u64,
-    chunks: u64,
-    wmi_chunks: u64,
-}
-
-/// Reads the file back and counts the chunks whose bytes contain the needle, UTF-16LE,
-/// ASCII case-insensitive: exactly what decides whether wmihunt's pre-filter skips a chunk.
-fn measure_file(path: &Path) -> io::Result<Measured> {
-    let mut file = File::open(path)?;
-    let bytes = file.metadata()?.len();
-    file.seek(SeekFrom::Start(FILE_HEADER))?;
-    let needle: Vec<u8> = NEEDLE.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let mut chunk = vec![0u8; CHUNK as usize];
-    let (mut chunks, mut wmi_chunks) = (0, 0);
-    loop {
-        let n = read_full(&mut file, &mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        chunks += 1;
-        if contains_ignore_ascii_case(&chunk[..n], &needle) {
-            wmi_chunks += 1;
-        }
-    }
-    Ok(Measured {
-        bytes,
-        chunks,
-        wmi_chunks,
-    })
-}
-
-/// Reads until `buf` is full or the file ends; returns the bytes read.
-fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
-/// Whether `needle` (lowercase ASCII, UTF-16LE) occurs in `hay`, ASCII case-insensitively.
-fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
-    let Some(&first) = needle.first() else {
-        return true;
-    };
-    hay.windows(needle.len()).any(|w| {
-        w[0].to_ascii_lowercase() == first
-            && w.iter()
-                .zip(needle)
-                .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
 // Randomness and time.
 
 /// splitmix64: tiny, fast, and good enough for synthetic logs.
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -590,24 +233,24 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (n > 0; the tiny modulo bias does not matter here).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub(super) fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.below(hi - lo + 1)
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(super) fn chance(&mut self, p: f64) -> bool {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 
     /// An index into `weights`, chosen in proportion to them.
-    fn weighted(&mut self, weights: &[u64]) -> usize {
+    pub(super) fn weighted(&mut self, weights: &[u64]) -> usize {
         let mut r = self.below(weights.iter().sum());
         for (i, &w) in weights.iter().enumerate() {
             if r < w {
@@ -618,14 +261,14 @@ impl Rng {
         weights.len() - 1
     }
 
-    fn hex(&mut self, chars: usize) -> String {
+    pub(super) fn hex(&mut self, chars: usize) -> String {
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
         (0..chars)
             .map(|_| char::from(DIGITS[self.below(16) as usize]))
             .collect()
     }
 
-    fn guid(&mut self) -> [u8; 16] {
+    pub(super) fn guid(&mut self) -> [u8; 16] {
         let mut g = [0u8; 16];
         g[..8].copy_from_slice(&self.next().to_le_bytes());
         g[8..].copy_from_slice(&self.next().to_le_bytes());
@@ -682,344 +325,6 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Vocabulary of a Windows server.
-
-/// (image, command line, user) of long-running server processes.
-const SERVER_PROCESSES: &[(&str, &str, &str)] = &[
-    (
-        SVCHOST,
-        r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        SVCHOST,
-        r"C:\Windows\system32\svchost.exe -k LocalServiceNetworkRestricted -p -s EventLog",
-        r"NT AUTHORITY\LOCAL SERVICE",
-    ),
-    (
-        SVCHOST,
-        r"C:\Windows\system32\svchost.exe -k NetworkService -p -s Dnscache",
-        r"NT AUTHORITY\NETWORK SERVICE",
-    ),
-    (
-        SVCHOST,
-        r"C:\Windows\system32\svchost.exe -k DcomLaunch -p",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        SVCHOST,
-        r"C:\Windows\System32\svchost.exe -k netsvcs -p -s BITS",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        r"C:\Windows\System32\lsass.exe",
-        r"C:\Windows\system32\lsass.exe",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        r"C:\Windows\System32\services.exe",
-        r"C:\Windows\system32\services.exe",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        r"C:\Windows\explorer.exe",
-        r"C:\Windows\Explorer.EXE",
-        r"CORP\svc-admin",
-    ),
-    (
-        r"C:\Windows\System32\msiexec.exe",
-        r"C:\Windows\system32\msiexec.exe /V",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24020.7-0\MsMpEng.exe",
-        r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24020.7-0\MsMpEng.exe""#,
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        r"C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Binn\sqlservr.exe",
-        r#""C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER"#,
-        r"NT SERVICE\MSSQLSERVER",
-    ),
-    (
-        r"C:\Windows\System32\inetsrv\w3wp.exe",
-        r#"c:\windows\system32\inetsrv\w3wp.exe -ap "DefaultAppPool" -v "v4.0" -l "webengine4.dll" -a \\.\pipe\iisipm7c3f -h "C:\inetpub\temp\apppools\DefaultAppPool\DefaultAppPool.config" -w "" -m 0"#,
-        r"IIS APPPOOL\DefaultAppPool",
-    ),
-    (
-        r"C:\Program Files\Microsoft Monitoring Agent\Agent\MonitoringHost.exe",
-        r#""C:\Program Files\Microsoft Monitoring Agent\Agent\MonitoringHost.exe" -Embedding"#,
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        r"C:\Windows\System32\taskhostw.exe",
-        r"taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}",
-        r"CORP\svc-admin",
-    ),
-    (
-        r"C:\Windows\servicing\TrustedInstaller.exe",
-        r"C:\Windows\servicing\TrustedInstaller.exe",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-    (
-        r"C:\Windows\System32\spoolsv.exe",
-        r"C:\Windows\System32\spoolsv.exe",
-        r"NT AUTHORITY\SYSTEM",
-    ),
-];
-
-/// (image, command line template, description, product, company, original name) of processes
-/// that come and go; `{n}` in the command line becomes a number.
-const SHORT_LIVED: &[(&str, &str, &str, &str)] = &[
-    (
-        r"C:\Windows\System32\conhost.exe",
-        r"\??\C:\Windows\system32\conhost.exe 0xffffffff -ForceV1",
-        "Console Window Host",
-        "CONHOST.EXE",
-    ),
-    (
-        r"C:\Windows\System32\cmd.exe",
-        r#"C:\Windows\system32\cmd.exe /c "C:\Scripts\rotate-logs.cmd {n}""#,
-        "Windows Command Processor",
-        "Cmd.Exe",
-    ),
-    (
-        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
-        r#"powershell.exe -NoProfile -ExecutionPolicy Bypass -File "C:\Program Files\Agent\collect.ps1" -Interval {n}"#,
-        "Windows PowerShell",
-        "PowerShell.EXE",
-    ),
-    (
-        r"C:\Windows\System32\wevtutil.exe",
-        r"wevtutil.exe qe System /c:{n} /rd:true /f:text",
-        "Eventing Command Line Utility",
-        "wevtutil.exe",
-    ),
-    (
-        r"C:\Windows\System32\net.exe",
-        r"net.exe use \\fs01\share{n}",
-        "Net Command",
-        "net.exe",
-    ),
-    (
-        r"C:\Windows\System32\sc.exe",
-        r"sc.exe query wuauserv",
-        "Service Control Manager Configuration Tool",
-        "sc.exe",
-    ),
-    (
-        r"C:\Windows\System32\tasklist.exe",
-        r"tasklist.exe /svc /fo csv",
-        "Lists the current running tasks.",
-        "tasklist.exe",
-    ),
-    (
-        r"C:\Windows\System32\backgroundTaskHost.exe",
-        r#""C:\Windows\system32\backgroundTaskHost.exe" -ServerName:BackgroundTaskHost.WebAccountProvider{n}"#,
-        "Background Task Host",
-        "backgroundTaskHost.exe",
-    ),
-    (
-        r"C:\Windows\System32\MpCmdRun.exe",
-        r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24020.7-0\MpCmdRun.exe" SignatureUpdate -ScheduleJob -RestrictPrivileges -DailyReschedule"#,
-        "Microsoft Malware Protection Command Line Utility",
-        "MpCmdRun.exe",
-    ),
-    (
-        r"C:\Windows\System32\gpupdate.exe",
-        r"gpupdate.exe /target:computer /wait:{n}",
-        "Microsoft® Windows Group Policy Refresh Utility",
-        "gpupdate.exe",
-    ),
-];
-
-/// Processes WMI providers typically start (children of WmiPrvSE.exe).
-const WMI_CHILDREN: &[(&str, &str, &str, &str)] = &[
-    (
-        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
-        r"powershell.exe -NoP -NonI -C Get-CimInstance Win32_LogicalDisk | Select-Object DeviceID,FreeSpace # {n}",
-        "Windows PowerShell",
-        "PowerShell.EXE",
-    ),
-    (
-        r"C:\Windows\System32\cmd.exe",
-        r"cmd.exe /c C:\Windows\Temp\inventory{n}.cmd",
-        "Windows Command Processor",
-        "Cmd.Exe",
-    ),
-    (
-        r"C:\Windows\System32\msiexec.exe",
-        r"msiexec.exe /qn /i C:\Windows\Temp\agent-update-{n}.msi",
-        "Windows® installer",
-        "msiexec.exe",
-    ),
-];
-
-const SYSTEM_DLLS: &[&str] = &[
-    r"C:\Windows\System32\ntdll.dll",
-    r"C:\Windows\System32\kernel32.dll",
-    r"C:\Windows\System32\KernelBase.dll",
-    r"C:\Windows\System32\advapi32.dll",
-    r"C:\Windows\System32\msvcrt.dll",
-    r"C:\Windows\System32\sechost.dll",
-    r"C:\Windows\System32\rpcrt4.dll",
-    r"C:\Windows\System32\combase.dll",
-    r"C:\Windows\System32\ole32.dll",
-    r"C:\Windows\System32\crypt32.dll",
-    r"C:\Windows\System32\ws2_32.dll",
-    r"C:\Windows\System32\bcryptprimitives.dll",
-    r"C:\Windows\System32\winhttp.dll",
-    r"C:\Windows\System32\dnsapi.dll",
-    r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\clr.dll",
-    r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System\4f0a4d4ab7b3a9e9d8c5b6e1a2f3c4d5\System.ni.dll",
-];
-
-/// DLLs WmiPrvSE.exe loads to host WMI providers.
-const WMI_DLLS: &[&str] = &[
-    r"C:\Windows\System32\wbem\wmiprov.dll",
-    r"C:\Windows\System32\wbem\cimwin32.dll",
-    r"C:\Windows\System32\wbem\fastprox.dll",
-    r"C:\Windows\System32\wbem\wbemprox.dll",
-    r"C:\Windows\System32\wbem\wbemsvc.dll",
-    r"C:\Windows\System32\wbem\ntevt.dll",
-    r"C:\Windows\System32\wbem\stdprov.dll",
-    r"C:\Windows\System32\wbem\wmiutils.dll",
-];
-
-const DOMAINS: &[&str] = &[
-    "settings-win.data.microsoft.com",
-    "v10.events.data.microsoft.com",
-    "wdcp.microsoft.com",
-    "login.microsoftonline.com",
-    "dc01.corp.example.com",
-    "fs01.corp.example.com",
-    "sql02.corp.example.com",
-    "wsus.corp.example.com",
-    "ctldl.windowsupdate.com",
-    "go.microsoft.com",
-    "oneocsp.microsoft.com",
-    "time.windows.com",
-];
-
-const FILE_TARGETS: &[&str] = &[
-    r"C:\Windows\Temp\MpCmdRun.log",
-    r"C:\Windows\ServiceProfiles\NetworkService\AppData\Local\Microsoft\Windows\DeliveryOptimization\Logs\dosvc.{n}.etl",
-    r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex24030{n}.log",
-    r"C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Log\log_{n}.trc",
-    r"C:\Windows\Prefetch\CONHOST.EXE-0C6456FB.pf",
-    r"C:\Windows\System32\Tasks\Microsoft\Windows\UpdateOrchestrator\Schedule Scan",
-    r"C:\Users\svc-admin\AppData\Local\Temp\__PSScriptPolicyTest_{n}.ps1",
-    r"C:\ProgramData\Microsoft\Windows Defender\Scans\History\Service\DetectionHistory\{n}",
-];
-
-/// Registry writes of ordinary processes: (image, TargetObject template, Details).
-const REGISTRY_NOISE: &[(&str, &str, &str)] = &[
-    (
-        SVCHOST,
-        r"HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\S-1-5-21-1004336348-1177238915-682003330-1104\\Device\HarddiskVolume2\Windows\System32\cmd.exe",
-        "Binary Data",
-    ),
-    (
-        SVCHOST,
-        r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree\Microsoft\Windows\UpdateOrchestrator\Schedule Scan\Index",
-        "DWORD (0x00000003)",
-    ),
-    (
-        SVCHOST,
-        r"HKLM\System\CurrentControlSet\Services\W32Time\Config\LastKnownGoodTime",
-        "QWORD (0x01da{n}-0x5c1e2b80)",
-    ),
-    (
-        r"C:\Windows\explorer.exe",
-        r"HKU\S-1-5-21-1004336348-1177238915-682003330-1104\Software\Microsoft\Windows\CurrentVersion\Explorer\UserAssist\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\Count\HRZR_PGYFRFFVBA",
-        "Binary Data",
-    ),
-    (
-        r"C:\Windows\explorer.exe",
-        r"HKU\S-1-5-21-1004336348-1177238915-682003330-1104\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\.log\{n}",
-        "Binary Data",
-    ),
-    (
-        r"C:\Windows\System32\msiexec.exe",
-        r"HKLM\SOFTWARE\Classes\Installer\Products\{n}A2B3C4D5E6F708192A3B4C5D6E7F8\ProductName",
-        "Monitoring Agent",
-    ),
-    (
-        r"C:\Windows\System32\msiexec.exe",
-        r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\MonitoringAgentTray",
-        r#""C:\Program Files\Agent\tray.exe" /background"#,
-    ),
-    (
-        r"C:\Windows\System32\services.exe",
-        r"HKLM\System\CurrentControlSet\Services\AgentUpdater{n}\ImagePath",
-        r#""C:\Program Files\Agent\updater.exe" --service"#,
-    ),
-    (
-        r"C:\Windows\System32\services.exe",
-        r"HKLM\System\CurrentControlSet\Services\TrustedInstaller\Start",
-        "DWORD (0x00000003)",
-    ),
-    (
-        r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24020.7-0\MsMpEng.exe",
-        r"HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\SignaturesLastUpdated",
-        "Binary Data",
-    ),
-];
-
-/// Keys WMI maintains for itself: benign WmiPrvSE.exe registry events.
-const WBEM_KEYS: &[&str] = &[
-    r"HKLM\SOFTWARE\Microsoft\Wbem\CIMOM",
-    r"HKLM\SOFTWARE\Microsoft\Wbem\Transports\Decoupled\Client\{n}",
-    r"HKLM\SOFTWARE\Microsoft\Wbem\ESS\//./root/CIMV2\{n}",
-    r"HKLM\SOFTWARE\Microsoft\Wbem\Tracing\{n}",
-];
-
-/// Sysmon `RuleName`s of a SwiftOnSecurity/Olaf Hartong-style configuration.
-const RULE_NAMES: &[&str] = &[
-    "technique_id=T1047,technique_name=Windows Management Instrumentation",
-    "technique_id=T1112,technique_name=Modify Registry",
-    "technique_id=T1055,technique_name=Process Injection",
-];
-
-const PROCESS_ACCESS_CALLTRACE: &str = r"C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\KERNELBASE.dll+2c13e|C:\Windows\system32\lsasrv.dll+{n}|C:\Windows\System32\SspiSrv.dll+11a2|C:\Windows\System32\RPCRT4.dll+7e9b3|C:\Windows\System32\RPCRT4.dll+dc5e6|C:\Windows\System32\KERNEL32.DLL+17034|C:\Windows\SYSTEM32\ntdll.dll+52651";
-
-/// Substitutes `{n}` in `template` with a random number.
-fn fill(template: &str, rng: &mut Rng) -> String {
-    template.replace("{n}", &rng.range(1, 99_999).to_string())
-}
-
-fn hashes(rng: &mut Rng) -> String {
-    format!(
-        "SHA1={},MD5={},SHA256={},IMPHASH={}",
-        rng.hex(40),
-        rng.hex(32),
-        rng.hex(64),
-        rng.hex(32)
-    )
-}
-
-/// Provider GUIDs, parsed once.
-#[derive(Debug, Clone)]
-struct ProviderIds {
-    sysmon: [u8; 16],
-    security: [u8; 16],
-    scm: [u8; 16],
-    restart_manager: [u8; 16],
-}
-
-impl ProviderIds {
-    fn new() -> Result<ProviderIds, String> {
-        let parse = |g: &str| guid_from_str(g).ok_or_else(|| format!("bad GUID {g}"));
-        Ok(ProviderIds {
-            sysmon: parse(SYSMON_GUID)?,
-            security: parse(SECURITY_GUID)?,
-            scm: parse(SCM_GUID)?,
-            restart_manager: parse(RESTART_MANAGER_GUID)?,
-        })
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1100,7 +405,7 @@ impl Gen {
     /// a WMI chunk (the burst goes on); any other becomes one with a probability that steers
     /// the running fraction towards the target.
     fn start_chunk(&mut self, named: bool) {
-        let target = self.kind.wmi_chunk_fraction();
+        let target = wmi_chunk_fraction(self.kind);
         let deficit = target * self.chunks_begun as f64 - self.chunks_named as f64;
         let p = (target + deficit / DENSITY_FEEDBACK_CHUNKS).clamp(0.0, 1.0);
         self.wmi = named || self.rng.chance(p);
@@ -1113,9 +418,9 @@ impl Gen {
         let wmi_event = self.wmi && self.rng.below(WMI_EVENT_ONE_IN) == 0;
         self.last_was_wmi = wmi_event;
         match self.kind {
-            Kind::Sysmon | Kind::Sysmon30 if wmi_event => self.sysmon_wmi_event(),
-            Kind::Sysmon | Kind::Sysmon30 => self.sysmon_event(),
             Kind::Security => self.security_event(wmi_event),
+            _ if wmi_event => self.sysmon_wmi_event(),
+            _ => self.sysmon_event(),
         }
     }
 
