@@ -11,10 +11,12 @@
 pub mod archive;
 
 use crate::problem::{Kind, Problem};
-use crate::read::layout::{chunk_offset, FILE_HEADER_SIZE, FILE_MAGIC};
+use crate::read::layout::{chunk_offset, CHUNK_SIZE, FILE_HEADER_SIZE, FILE_MAGIC};
+use crate::read::source::{ChunkSource, Stream};
 use archive::{Member, ZIP_MAGIC};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
@@ -61,25 +63,30 @@ impl EvidenceFile {
         self.member.is_some()
     }
 
-    /// Runs `read` on the file's bytes from the start of chunk `first` on: a plain file is
-    /// opened read-only and positioned, an archive member is streamed from its archive and
-    /// the bytes before the chunk are skipped.
+    /// Runs `read` on the file's chunks `chunks`: a plain file is opened read-only and read
+    /// from the first chunk, an archive member is streamed from its archive with the bytes
+    /// before the first chunk skipped (and read to its end: the size an archive declares is
+    /// the archive's word). (A memory mapping was measured and not kept: page faults cost what
+    /// the copy saved, and a file shrinking under a mapping needs a SIGBUS guard; see
+    /// docs/performance.md.)
     pub fn with_chunks<T>(
         &self,
-        first: u64,
-        read: impl FnOnce(&mut dyn Read) -> T,
+        chunks: Range<u64>,
+        read: impl FnOnce(&mut dyn ChunkSource) -> T,
     ) -> io::Result<T> {
-        let offset = chunk_offset(first)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "chunk offset overflows"))?;
+        let overflow = || io::Error::new(io::ErrorKind::InvalidInput, "chunk offset overflows");
+        let offset = chunk_offset(chunks.start).ok_or_else(overflow)?;
         match &self.member {
             None => {
                 let mut file = File::open(&self.path)?;
+                let len = (chunks.end - chunks.start).saturating_mul(CHUNK_SIZE as u64);
                 file.seek(SeekFrom::Start(offset))?;
-                Ok(read(&mut file))
+                let mut bounded = (&mut file).take(len);
+                Ok(read(&mut Stream::new(&mut bounded)))
             }
             Some(member) => archive::with_member(&self.path, member.index, |stream| {
                 io::copy(&mut stream.take(offset), &mut io::sink())?;
-                Ok(read(stream))
+                Ok(read(&mut Stream::new(stream)))
             })
             .and_then(|result| result),
         }

@@ -206,7 +206,7 @@ fn read_unit<T>(
         (unit.chunks.clone(), false)
     };
     let run = || {
-        evidence.with_chunks(chunks.start, |source| {
+        evidence.with_chunks(chunks.clone(), |source| {
             reader.read(&label, source, chunks.clone(), to_end, &on_chunk)
         })
     };
@@ -276,7 +276,13 @@ mod tests {
         };
         let units = selected_units(0, &member, &entries, |e| e.may_hold(0b10, 1030));
         let runs: Vec<Range<u64>> = units.iter().map(|u| u.chunks.clone()).collect();
-        assert_eq!(runs, vec![Range { start: 30, end: 100 }]);
+        assert_eq!(
+            runs,
+            vec![Range {
+                start: 30,
+                end: 100
+            }]
+        );
     }
 
     #[test]

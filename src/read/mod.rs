@@ -14,6 +14,7 @@ pub mod layout;
 pub mod needle;
 pub mod prefilter;
 pub mod rendered;
+pub mod source;
 
 pub use batch::{ChunkBatch, Extractor, LogIdentity, RecordHeader, SourcedEvent};
 
@@ -26,7 +27,7 @@ use layout::{chunk_slots, CHUNK_HEADER_SIZE, CHUNK_SIZE, FILE_HEADER_SIZE, RECOR
 use needle::Needle;
 use prefilter::ChunkPlan;
 use rendered::Rendered;
-use std::io::Read;
+use source::{ChunkSource, Slices};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -79,14 +80,14 @@ impl<T> Reader<T> {
         self
     }
 
-    /// Reads chunks `chunks` (indices in the file) from `source`, which is positioned at the
-    /// first of them; `path` names the file in problems. With `to_end`, the source's end is
-    /// the normal end of the range. `on_chunk` is called with the bytes of each chunk once it
-    /// is done, for progress.
+    /// Reads chunks `chunks` (indices in the file) from `source`, which gives them from the
+    /// first on; `path` names the file in problems. With `to_end`, the source's end is the
+    /// normal end of the range. `on_chunk` is called with the bytes of each chunk once it is
+    /// done, for progress.
     pub fn read(
         &self,
         path: &Path,
-        source: &mut dyn Read,
+        source: &mut dyn ChunkSource,
         chunks: Range<u64>,
         to_end: bool,
         on_chunk: &dyn Fn(u64),
@@ -97,18 +98,20 @@ impl<T> Reader<T> {
             batch.bytes += FILE_HEADER_SIZE;
             on_chunk(FILE_HEADER_SIZE);
         }
+        // Chunks that are parsed are copied here (the `evtx` crate owns what it parses); the
+        // others are only looked at where the source holds them.
         let mut buf = Vec::with_capacity(CHUNK_SIZE);
         let mut templates = Templates::default();
         for index in chunks {
             let at = At { path, index };
-            // Filled in place: one read call a chunk, no zeroing but after a short read.
-            if buf.len() != CHUNK_SIZE {
-                buf.resize(CHUNK_SIZE, 0);
-            }
-            let read = match read_full(source, &mut buf) {
-                Ok(n) => {
-                    buf.truncate(n);
-                    n
+            let data = match source.next_chunk() {
+                Ok(Some(data)) => data,
+                Ok(None) if to_end => break,
+                Ok(None) => {
+                    // The file shrank since it was found.
+                    let message = "file ended early (truncated while scanning?)".to_string();
+                    batch.problems.push(at.problem(None, message));
+                    break;
                 }
                 Err(e) => {
                     let message = format!("read failed: {}", error_chain(&e));
@@ -116,17 +119,9 @@ impl<T> Reader<T> {
                     break;
                 }
             };
+            let read = data.len();
             batch.bytes += read as u64;
             on_chunk(read as u64);
-            if read == 0 && to_end {
-                break;
-            }
-            if read == 0 {
-                // The file shrank since it was found.
-                let message = "file ended early (truncated while scanning?)".to_string();
-                batch.problems.push(at.problem(None, message));
-                break;
-            }
             if read < CHUNK_SIZE {
                 let message =
                     format!("truncated chunk: {read} of {CHUNK_SIZE} bytes; reading what is there");
@@ -135,7 +130,14 @@ impl<T> Reader<T> {
                     break;
                 }
             }
-            buf = self.read_chunk(&at, buf, &mut batch, &mut templates);
+            self.read_chunk(&at, data, &mut buf, &mut batch, &mut templates);
+            if source.shrank() {
+                let message = "the file shrank while it was read (truncated during the scan?): \
+                               this chunk and the rest are not read"
+                    .to_string();
+                batch.problems.push(at.problem(None, message));
+                break;
+            }
         }
         batch
     }
@@ -143,49 +145,56 @@ impl<T> Reader<T> {
     /// Reads a whole EVTX file held in memory (`path` only names it in problems): the entry
     /// point the fuzzer drives, with the same code path as files on disk.
     pub fn read_buffer(&self, path: &Path, bytes: &[u8]) -> ChunkBatch<T> {
-        let mut chunks = bytes.get(FILE_HEADER_SIZE as usize..).unwrap_or_default();
+        let chunks = bytes.get(FILE_HEADER_SIZE as usize..).unwrap_or_default();
         let slots = chunk_slots(bytes.len() as u64);
-        self.read(path, &mut chunks, 0..slots, false, &|_| {})
+        self.read(path, &mut Slices::new(chunks), 0..slots, false, &|_| {})
     }
 
-    /// Reads one chunk's records into `batch`; gives the buffer back for reuse.
+    /// Reads one chunk's records into `batch`; `buf` is where a chunk to parse is copied.
     fn read_chunk(
         &self,
         at: &At<'_>,
-        mut buf: Vec<u8>,
+        data: &[u8],
+        buf: &mut Vec<u8>,
         batch: &mut ChunkBatch<T>,
         templates: &mut Templates,
-    ) -> Vec<u8> {
-        let plan = match chunk::slot(&buf) {
-            Slot::Blank => return buf,
+    ) {
+        buf.clear();
+        let plan = match chunk::slot(data) {
+            Slot::Blank => return,
             Slot::Damaged(message) if !self.recover => {
                 batch.problems.push(at.problem(None, message));
-                return buf;
+                return;
             }
             Slot::Damaged(message) => {
                 // A cleared or overwritten chunk header: give it an empty live area so that
                 // every record left in it is carved (and marked recovered).
                 let message = format!("{message}; carving records from it (--recover)");
                 batch.problems.push(at.problem(None, message));
-                chunk::as_cleared_chunk(&mut buf);
+                buf.extend_from_slice(data);
+                chunk::as_cleared_chunk(buf);
                 ChunkPlan::All
             }
-            Slot::Chunk => self.take_census(at, &buf, batch, templates),
+            Slot::Chunk => self.take_census(at, data, batch, templates),
         };
-        if !self.recover {
-            // Carved records may point anywhere in the chunk: leave its bytes as they are.
-            // While the log's identity is unknown, its first record is left to tell it.
-            plan.blank_unwanted(&mut buf, batch.identity.is_none());
-        }
         if plan == ChunkPlan::Skip {
             batch.chunks_skipped += 1;
             if batch.identity.is_some() {
-                return buf;
+                return;
             }
-            // Parsed only as far as the first record, to learn which host and log this is.
-            return self.parse(at, buf, &plan, batch, false);
         }
-        self.parse(at, buf, &plan, batch, true)
+        if buf.is_empty() {
+            buf.extend_from_slice(data);
+        }
+        if !self.recover {
+            // Carved records may point anywhere in the chunk: leave its bytes as they are.
+            // While the log's identity is unknown, its first record is left to tell it.
+            plan.blank_unwanted(buf, batch.identity.is_none());
+        }
+        // A skipped chunk is parsed only as far as its first record, to learn which host and
+        // log this is.
+        let counted = plan != ChunkPlan::Skip;
+        *buf = self.parse(at, std::mem::take(buf), &plan, batch, counted);
     }
 
     /// Counts a chunk's records and reports damage in its record headers (the census), and
@@ -346,20 +355,6 @@ impl<T> Reader<T> {
     }
 }
 
-/// Reads until `buf` is full or the source ends; how many bytes were read.
-fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
-        match source.read(rest) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
 /// A record's byte span in its chunk, header and trailing size copy included.
 fn record_span(record: &evtx::EvtxRecord<'_>) -> Range<usize> {
     let start = record
@@ -397,8 +392,14 @@ mod tests {
         match std::fs::File::open(path) {
             Ok(mut file) => {
                 let mut header = vec![0; FILE_HEADER_SIZE as usize];
-                file.read_exact(&mut header).unwrap();
-                reader.read(path, &mut file, 0..1, false, &|_| {})
+                std::io::Read::read_exact(&mut file, &mut header).unwrap();
+                reader.read(
+                    path,
+                    &mut source::Stream::new(&mut file),
+                    0..1,
+                    false,
+                    &|_| {},
+                )
             }
             Err(e) => {
                 ChunkBatch::failed(Problem::read(path, None, None, format!("cannot read: {e}")))
