@@ -69,6 +69,9 @@ fn write_problems(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     if let Some(Err(message)) = &report.execution {
         writeln!(out, "wmihunt: error: {message}")?;
     }
+    if let Some(Err(message)) = &report.attribution {
+        writeln!(out, "wmihunt: error: {message}")?;
+    }
     Ok(())
 }
 

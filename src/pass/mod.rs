@@ -1,9 +1,10 @@
 //! Passes over the evidence, which the run layer calls in order: `detection` reads the
 //! registry events and turns matches into findings; `execution` adds whether each finding's
-//! payload ran. Every pass reads through the same machinery: `run_units` spreads runs of
+//! payload ran; `attribution` who made the call. Every pass reads through the same machinery: `run_units` spreads runs of
 //! chunks of every evidence file over one thread pool and hands each run to a `Reader` with
 //! the pass's own pre-filter words and event extractor.
 
+pub mod attribution;
 pub mod detection;
 pub mod execution;
 
