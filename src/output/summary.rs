@@ -46,11 +46,15 @@ pub fn write_diagnostics(
     write_problems(out, report)?;
     if options.hosts {
         write_hosts(out, report, &options.time)?;
+        super::callers::write_hosts(out, report, &options.time)?;
     }
     if !options.quiet {
         write_summary(out, report, options.verbose)?;
         if let Some(Ok((stats, elapsed))) = &report.execution {
             write_execution_check(out, stats, *elapsed)?;
+        }
+        if let Some(Ok((stats, elapsed))) = &report.attribution {
+            super::callers::write_line(out, stats, *elapsed)?;
         }
     }
     write_coverage_warning(out, report)

@@ -38,6 +38,18 @@ pub enum Grade {
     Direct,
 }
 
+impl Grade {
+    /// The grade's name, as NDJSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::None => "none",
+            Grade::Weak => "weak",
+            Grade::Strong => "strong",
+            Grade::Direct => "direct",
+        }
+    }
+}
+
 /// The caller: an account, a source, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Caller {
