@@ -421,6 +421,25 @@ fn sysmons_user_on_the_write_picks_the_callers_logon() {
 }
 
 #[test]
+fn a_written_host_is_also_a_caller() {
+    // ADMIN-PC has its own finding half an hour earlier; its command towards WS01 must still be
+    // found, though its logs are read as a written host's, not as a caller's.
+    let all = attributions(&scenarios::lateral_chain(), &[]);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["grade"], "none", "ADMIN-PC's own write: {}", all[0]);
+    let alone = only(scenarios::remote_wmic(true));
+    for field in ["grade", "rule", "caller", "gaps"] {
+        assert_eq!(all[1][field], alone[field], "{field}");
+    }
+    // The same command, one record later in ADMIN-PC's Sysmon log (its write comes first).
+    assert_eq!(
+        all[1]["command"]["command_line"],
+        alone["command"]["command_line"]
+    );
+    assert_eq!(all[1]["command"]["record_id"], 3);
+}
+
+#[test]
 fn the_window_is_configurable() {
     // In the last 5 s before the write only WMI-Activity's client record names ADMIN-PC.
     let a = attributions(&scenarios::remote_wmic(false), &["--caller-window", "5s"]);

@@ -345,10 +345,15 @@ struct Relevant {
 
 impl Relevant {
     /// For the written hosts' logs.
+    /// A written host can also be another write's caller (a chain of lateral movement), so its
+    /// events in any finding's caller window are kept too.
     fn around(findings: &[Finding], window: SignedDuration) -> Relevant {
-        let spans = findings.iter().map(|f| {
+        let spans = findings.iter().flat_map(|f| {
             let t = f.event.timestamp;
-            (Some(f.event.host.to_ascii_lowercase()), t - window, t)
+            [
+                (Some(f.event.host.to_ascii_lowercase()), t - window, t),
+                (None, t - window - CLOCK_SKEW, t + CLOCK_SKEW),
+            ]
         });
         let logons = findings
             .iter()

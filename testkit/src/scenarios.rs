@@ -545,6 +545,30 @@ pub fn sysmon_user() -> Scenario {
     }
 }
 
+/// `remote_wmic` with ADMIN-PC's logs, where ADMIN-PC was itself written to through WMI half an
+/// hour earlier: a written host that is also a caller (lateral movement in a chain).
+pub fn lateral_chain() -> Scenario {
+    let mut scenario = remote_wmic(true);
+    let wmi = provider_host("{5a1c44e0-6e00-6643-2805-000000000b00}", 2210);
+    let write = sysmon_set_value(
+        "ADMIN-PC.corp.example",
+        at(-1_800_000),
+        &wmi,
+        &format!("{RUN}\\Tools"),
+        "C:\\Tools\\agent.exe",
+        RegistrySchema::Plain,
+    );
+    if let Some(log) = scenario
+        .logs
+        .iter_mut()
+        .find(|l| l.path == "ADMIN-PC/Sysmon.evtx")
+    {
+        log.events.push(write);
+    }
+    scenario.name = "lateral_chain";
+    scenario
+}
+
 /// Every scenario.
 pub fn all() -> Vec<Scenario> {
     vec![
@@ -556,5 +580,6 @@ pub fn all() -> Vec<Scenario> {
         no_security_log(),
         decoys(),
         sysmon_user(),
+        lateral_chain(),
     ]
 }
