@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use std::io::IsTerminal;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 /// Find registry persistence written through WMI (StdRegProv / WmiPrvSE.exe) in EVTX files.
@@ -110,6 +111,14 @@ struct ScanArgs {
     /// ran each finding's payload.
     #[arg(long)]
     no_execution_check: bool,
+    /// Skip the third pass that looks for the caller behind each write (logons, inbound RPC,
+    /// WMI-Activity, and the command on the caller's host).
+    #[arg(long)]
+    no_attribution: bool,
+    /// How long before each write to look for its caller: seconds, or a number with `s`, `m`
+    /// or `h` (`90s`, `5m`).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_window)]
+    caller_window: NonZeroU32,
     /// Print per-host totals after the findings (on stderr).
     #[arg(long)]
     summary: bool,
@@ -137,6 +146,34 @@ fn parse_zone(name: &str) -> Result<TimeDisplay, String> {
         zone,
         label: name.to_string(),
     })
+}
+
+/// A caller window in seconds: `300`, `300s`, `5m` or `1h`; more than zero, at most a day.
+fn parse_window(text: &str) -> Result<NonZeroU32, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => {
+            return Err(format!(
+                "'{text}': use seconds, or a number with s, m or h (5m)"
+            ))
+        }
+    };
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}': use seconds, or a number with s, m or h (5m)"))?;
+    let secs = n.saturating_mul(scale);
+    u32::try_from(secs)
+        .ok()
+        .filter(|s| *s <= 86_400)
+        .and_then(NonZeroU32::new)
+        .ok_or_else(|| format!("'{text}': the window must be from 1 s to 24 h"))
 }
 
 /// Which end of the window a time bounds.
@@ -330,6 +367,7 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
         },
         dedup: !args.no_dedup,
         execution_check: !args.no_execution_check,
+        caller_window: (!args.no_attribution).then_some(args.caller_window),
     })
 }
 
@@ -377,6 +415,19 @@ mod tests {
         );
         assert!(utc("yesterday", Bound::From).contains("is not a time"));
         assert!(utc("2024-13-01", Bound::From).contains("is not a time"));
+    }
+
+    #[test]
+    fn caller_windows() {
+        let secs = |t| parse_window(t).map(NonZeroU32::get);
+        assert_eq!(secs("300"), Ok(300));
+        assert_eq!(secs("90s"), Ok(90));
+        assert_eq!(secs("5m"), Ok(300));
+        assert_eq!(secs("1h"), Ok(3600));
+        assert!(secs("0").is_err());
+        assert!(secs("2d").is_err());
+        assert!(secs("25h").is_err());
+        assert!(secs("-5m").is_err());
     }
 
     #[test]

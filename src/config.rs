@@ -46,4 +46,6 @@ pub struct ScanConfig {
     pub dedup: bool,
     /// Look for process creations that ran each finding's payload.
     pub execution_check: bool,
+    /// Look for each write's caller in this many seconds before it (`None`: do not).
+    pub caller_window: Option<std::num::NonZeroU32>,
 }

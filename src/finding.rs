@@ -1,7 +1,8 @@
 //! Findings: a registry event that matched a detection, with where it was read, its triage
-//! indicators, and what the later passes added (did the payload run). Plain data: the passes
-//! fill it in, every output format prints it.
+//! indicators, and what the later passes added (did the payload run, who made the call). Plain
+//! data: the passes fill it in, every output format prints it.
 
+use crate::detect::attribution::Attribution;
 use crate::detect::payload::Payload;
 use crate::detect::triage::{self, Indicator};
 use crate::detect::{Match, Severity};
@@ -32,6 +33,8 @@ pub struct Finding {
     pub payload: Option<Payload>,
     /// The first run of the payload seen in the evidence (`None`: not seen, or not checked).
     pub execution: Option<Execution>,
+    /// Who made the call behind the write (`None`: not attributed, `--no-attribution`).
+    pub attribution: Option<Attribution>,
 }
 
 /// The first run of a finding's payload seen in the evidence.

@@ -1,7 +1,8 @@
 //! What a run found and did, as plain data: the detection pass's totals and per-file facts,
-//! the problems, the "did it run" pass's totals, and the findings. The run layer builds it;
-//! outputs and the summary read it and nothing else of the scan's internals.
+//! the problems, the "did it run" and attribution passes' totals, and the findings. The run
+//! layer builds it; outputs and the summary read it and nothing else of the scan's internals.
 
+use crate::detect::attribution::Grade;
 use crate::finding::Finding;
 use crate::problem::Problem;
 pub use crate::read::census::Tally;
@@ -90,6 +91,36 @@ pub struct CheckStats {
     pub chunks: u64,
 }
 
+/// What the attribution pass did, for the summary.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AttributionStats {
+    /// Files read (both steps).
+    pub files: usize,
+    /// Of those, files of the callers' hosts (second step).
+    pub caller_files: usize,
+    /// Records rendered (both steps).
+    pub rendered: u64,
+    /// Events kept: near a finding in time, or joined to one by identity.
+    pub events: usize,
+    /// Findings by grade: direct, strong, weak, none.
+    pub graded: [usize; 4],
+}
+
+impl AttributionStats {
+    /// Counts one finding's grade.
+    pub fn count(&mut self, grade: Grade) {
+        let slot = match grade {
+            Grade::Direct => 0,
+            Grade::Strong => 1,
+            Grade::Weak => 2,
+            Grade::None => 3,
+        };
+        if let Some(n) = self.graded.get_mut(slot) {
+            *n += 1;
+        }
+    }
+}
+
 /// Everything a run produced.
 #[derive(Debug, Default)]
 pub struct RunReport {
@@ -105,6 +136,8 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// The "did it run" pass: its totals and time, or why it failed; `None` when not run.
     pub execution: Option<Result<(CheckStats, Duration), String>>,
+    /// The attribution pass: its totals and time, or why it failed; `None` when not run.
+    pub attribution: Option<Result<(AttributionStats, Duration), String>>,
     /// The findings, in output order.
     pub findings: Vec<Finding>,
 }
@@ -113,10 +146,12 @@ impl RunReport {
     /// Problems that may have cost evidence (exit code 2), a failed pass included.
     pub fn evidence_problems(&self) -> usize {
         let failed_pass = matches!(self.execution, Some(Err(_)));
+        let failed_attribution = matches!(self.attribution, Some(Err(_)));
         self.problems
             .iter()
             .filter(|p| p.kind.loses_evidence())
             .count()
             + usize::from(failed_pass)
+            + usize::from(failed_attribution)
     }
 }

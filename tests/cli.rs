@@ -132,6 +132,22 @@ fn a_finding_carries_every_field() {
             argument: None,
         }),
         execution: None,
+        attribution: Some(support::AttributionLine {
+            grade: "none".into(),
+            rule: "no remote logon, inbound RPC/DCOM connection, WMI client or local command \
+                   calling the registry provider in the 300 s before the write"
+                .into(),
+            caller: None,
+            candidates: 0,
+            alternatives: vec![],
+            command: None,
+            evidence: vec![],
+            gaps: vec![
+                "no Security log for WS01.corp.example: logons, accounts and admin rights are \
+                 unknown"
+                    .into(),
+            ],
+        }),
         chunk: 0,
         recovered: false,
     };

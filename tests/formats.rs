@@ -37,6 +37,7 @@ fn fits(ecs_type: &str, value: &Value) -> bool {
         Value::Array(items) => items.iter().all(|v| fits(ecs_type, v)),
         Value::String(s) => match ecs_type {
             "date" => s.parse::<jiff::Timestamp>().is_ok(),
+            "ip" => s.parse::<std::net::IpAddr>().is_ok(),
             "keyword" | "wildcard" | "match_only_text" | "text" => true,
             _ => false,
         },
@@ -283,6 +284,16 @@ fn csv_rows_parse_and_formulas_are_neutralised() {
             "duplicate_sources",
             "chunk",
             "recovered",
+            "attribution_grade",
+            "caller_user",
+            "caller_domain",
+            "caller_logon_id",
+            "caller_source_ip",
+            "caller_source_host",
+            "caller_logon_type",
+            "caller_admin",
+            "attribution_rule",
+            "attribution_evidence",
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

@@ -2,9 +2,11 @@
 //! location. Hive spellings are normalised first (`hive`), locations come from the catalog
 //! (`catalog`), and the severity follows from what was done to the key. The rest of what a
 //! finding carries is derived here too, from its event alone: the triage indicators and score
-//! (`triage`) and the program the value would run (`payload`). Pure: nothing here reads
-//! evidence.
+//! (`triage`) and the program the value would run (`payload`). Who made the call behind a
+//! finding is weighed in `attribution`, from the events a pass read around it. Pure: nothing
+//! here reads evidence.
 
+pub mod attribution;
 pub mod catalog;
 pub mod hive;
 pub mod payload;

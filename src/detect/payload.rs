@@ -133,7 +133,6 @@ pub fn payload(data: &str) -> Option<Payload> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiff::Timestamp;
 
     fn p(program: &str, argument: Option<&str>) -> Option<Payload> {
         Some(Payload {
@@ -186,14 +185,7 @@ mod tests {
 
     #[test]
     fn a_run_needs_the_program_and_its_argument() {
-        let start = |image: &str, cmd: &str| ProcessStart {
-            timestamp: Timestamp::UNIX_EPOCH,
-            host: "h".into(),
-            event_id: 1,
-            image: image.into(),
-            command_line: cmd.into(),
-            record_id: 1,
-        };
+        let start = ProcessStart::sample;
         let dll = payload("rundll32.exe a.dll, DllMain").unwrap();
         assert!(dll.ran_in(&start(
             "C:\\Windows\\System32\\rundll32.exe",

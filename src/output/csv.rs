@@ -32,6 +32,16 @@ pub const HEADER: &[&str] = &[
     "duplicate_sources",
     "chunk",
     "recovered",
+    "attribution_grade",
+    "caller_user",
+    "caller_domain",
+    "caller_logon_id",
+    "caller_source_ip",
+    "caller_source_host",
+    "caller_logon_type",
+    "caller_admin",
+    "attribution_rule",
+    "attribution_evidence",
 ];
 
 /// `cell` made safe to open in a spreadsheet.
@@ -88,9 +98,37 @@ pub fn write(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
             f.chunk.to_string(),
             f.recovered.to_string(),
         ];
+        let row: Vec<String> = row.into_iter().chain(attribution_cells(f)).collect();
         writer.write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
     }
     writer.flush()
+}
+
+/// The attribution columns: grade, the caller's fields, the rule, and the evidence as
+/// `channel event_id #record` items joined with ` | ` (empty when not attributed).
+fn attribution_cells(f: &Finding) -> Vec<String> {
+    let Some(a) = &f.attribution else {
+        return vec![String::new(); 10];
+    };
+    let c = a.caller.clone().unwrap_or_default();
+    let text = |v: Option<String>| v.unwrap_or_default();
+    let evidence: Vec<String> = a
+        .evidence
+        .iter()
+        .map(|e| format!("{} {} #{} ({})", e.channel, e.event_id, e.record_id, e.role))
+        .collect();
+    vec![
+        a.grade.as_str().to_string(),
+        text(c.user),
+        text(c.domain),
+        text(c.logon_id),
+        text(c.source_ip),
+        text(c.source_host),
+        text(c.logon_type.map(|t| t.to_string())),
+        text(c.admin.map(|b| b.to_string())),
+        a.rule.clone(),
+        evidence.join(" | "),
+    ]
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Elastic Common Schema output: one alert document per line, with ECS field names and types
 //! (checked by a test against `docs/ecs-fields.tsv`), optionally as Elasticsearch `_bulk`
-//! request lines. wmihunt's own extras (score, indicators, payload, execution) sit under
-//! `wmihunt.*`, outside the ECS namespace.
+//! request lines. wmihunt's own extras (score, indicators, payload, execution, attribution)
+//! sit under `wmihunt.*`, outside the ECS namespace.
 
 use crate::detect::catalog::technique_name;
 use crate::detect::hive::Hive;
@@ -9,6 +9,7 @@ use crate::detect::Action;
 use crate::finding::Finding;
 use serde_json::{json, Value};
 use std::io::{self, Write};
+use std::net::IpAddr;
 
 /// The ECS version the documents follow.
 pub const ECS_VERSION: &str = "8.11.0";
@@ -90,7 +91,42 @@ pub fn document(f: &Finding) -> Value {
     if let Some(logon) = &e.logon_id {
         doc["winlog"]["logon"] = json!({ "id": logon });
     }
+    add_attribution(&mut doc, f);
     doc
+}
+
+/// The caller: `source.ip` (when it is an address), `source.domain` (its host name),
+/// `user.name`/`user.domain` (the caller's account, which replaces the writer's), and the
+/// whole attribution under `wmihunt.attribution`.
+fn add_attribution(doc: &mut Value, f: &Finding) {
+    let Some(a) = &f.attribution else {
+        return;
+    };
+    doc["wmihunt"]["attribution"] = json!(a);
+    let Some(c) = &a.caller else {
+        return;
+    };
+    let mut source = json!({});
+    if let Some(ip) = c
+        .source_ip
+        .as_deref()
+        .filter(|ip| ip.parse::<IpAddr>().is_ok())
+    {
+        source["ip"] = json!(ip);
+    }
+    if let Some(host) = &c.source_host {
+        source["domain"] = json!(host);
+    }
+    if source.as_object().is_some_and(|s| !s.is_empty()) {
+        doc["source"] = source;
+    }
+    if let Some(user) = &c.user {
+        let mut account = json!({ "name": user });
+        if let Some(domain) = &c.domain {
+            account["domain"] = json!(domain);
+        }
+        doc["user"] = account;
+    }
 }
 
 /// ECS `registry`, and the whole path it names. `registry.key` is the key below the hive;

@@ -3,6 +3,7 @@
 //! run layer gives (stdout or `--output`); diagnostics go to stderr so that they never mix with
 //! results. Outputs see findings and the run report, nothing of the scan's internals.
 
+pub mod callers;
 pub mod csv;
 pub mod ecs;
 pub mod hosts;

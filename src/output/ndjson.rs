@@ -2,6 +2,7 @@
 //! field in `docs/ndjson.md`; tests parse it back into a struct that rejects unknown fields,
 //! so a change here that is not a change there fails the build's tests.
 
+use crate::detect::attribution::Attribution;
 use crate::detect::hive::Hive;
 use crate::detect::payload::Payload;
 use crate::detect::triage::Indicator;
@@ -49,6 +50,7 @@ pub(crate) struct Line<'a> {
     indicators: &'a [Indicator],
     payload: Option<&'a Payload>,
     execution: Option<&'a Execution>,
+    attribution: Option<&'a Attribution>,
     source_path: String,
     duplicate_sources: Vec<String>,
     chunk: u64,
@@ -98,6 +100,7 @@ impl<'a> Line<'a> {
             indicators: &f.indicators,
             payload: f.payload.as_ref(),
             execution: f.execution.as_ref(),
+            attribution: f.attribution.as_ref(),
             source_path: f.source.to_string_lossy().into_owned(),
             duplicate_sources: f
                 .also_in

@@ -44,11 +44,15 @@ pub fn write_diagnostics(
     write_problems(out, report, options.verbose)?;
     if options.hosts {
         hosts::write_hosts(out, report, &options.time)?;
+        super::callers::write_hosts(out, report, &options.time)?;
     }
     if !options.quiet {
         write_summary(out, report, options.verbose)?;
         if let Some(Ok((stats, elapsed))) = &report.execution {
             write_execution_check(out, stats, *elapsed)?;
+        }
+        if let Some(Ok((stats, elapsed))) = &report.attribution {
+            super::callers::write_line(out, stats, *elapsed)?;
         }
     }
     write_coverage_warning(out, report)
@@ -70,6 +74,9 @@ fn write_problems(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io:
         )?;
     }
     if let Some(Err(message)) = &report.execution {
+        writeln!(out, "wmihunt: error: {message}")?;
+    }
+    if let Some(Err(message)) = &report.attribution {
         writeln!(out, "wmihunt: error: {message}")?;
     }
     Ok(())

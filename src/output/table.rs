@@ -93,6 +93,7 @@ pub fn write(
         "Action",
         "Key \\ value",
         "Data",
+        "Caller",
         "Source #record",
     ]);
     for f in findings {
@@ -124,6 +125,7 @@ pub fn write(
             Cell::new(action),
             log_cell(&key, MAX_KEY),
             Cell::new(data_label(f, time)),
+            Cell::new(super::callers::caller_cell(f)),
             Cell::new(source_label(f)),
         ]);
     }

@@ -224,6 +224,7 @@ fn finding(sourced: &SourcedEvent<RegistryEvent>, matched: Match, source: &Path)
         indicators: triage::indicators(&event, &matched),
         payload: event.details.as_deref().and_then(payload::payload),
         execution: None,
+        attribution: None,
         also_in: Vec::new(),
         source: source.to_path_buf(),
         chunk: sourced.chunk,

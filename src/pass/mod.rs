@@ -1,9 +1,10 @@
 //! Passes over the evidence, which the run layer calls in order: `detection` reads the
 //! registry events and turns matches into findings; `execution` adds whether each finding's
-//! payload ran. Every pass reads through the same machinery: `run_units` spreads runs of
+//! payload ran; `attribution` who made the call. Every pass reads through the same machinery: `run_units` spreads runs of
 //! chunks of every evidence file over one thread pool and hands each run to a `Reader` with
 //! the pass's own pre-filter words and event extractor.
 
+pub mod attribution;
 pub mod detection;
 pub mod execution;
 
@@ -119,6 +120,54 @@ pub fn selected_units(
         cut(file, evidence, done, &mut units);
     }
     units
+}
+
+/// How far a chunk's record-header times may be from its records' own times and the chunk still
+/// be read for a window: a header's time is when the record was written, normally at or after
+/// the event's own time; the margin covers clocks and buffering.
+pub const MARGIN_SECS: i64 = 600;
+
+/// The chunks of file `file` that can hold records in one of `windows` (seconds since 1970,
+/// inclusive, sorted by start), in units. A chunk's span runs from the previous chunk's last
+/// record time (exported logs can hold in a header the next record's time, so a chunk's first
+/// record may be older than its first header) to its own last, widened by `MARGIN_SECS`; a
+/// chunk whose times are unknown is read. `outside` inverts the choice: the chunks no window
+/// wants.
+pub fn window_units(
+    file: usize,
+    evidence: &EvidenceFile,
+    entries: &[ChunkEntry],
+    windows: &[(i64, i64)],
+    outside: bool,
+) -> Vec<Unit> {
+    let mut previous_last: Option<i64> = None;
+    let spans: Vec<(u64, Option<(i64, i64)>)> = entries
+        .iter()
+        .map(|e| {
+            let span = match (e.first, e.last) {
+                (Some(first), Some(last)) => {
+                    let start = previous_last.map_or(first, |p| p.min(first));
+                    Some((start - MARGIN_SECS, last + MARGIN_SECS))
+                }
+                _ => None,
+            };
+            if e.last.is_some() {
+                previous_last = e.last;
+            }
+            (e.index, span)
+        })
+        .collect();
+    let wanted = |span: Option<(i64, i64)>| match span {
+        None => true,
+        Some((from, to)) => windows.iter().any(|&(a, b)| a <= to && from <= b),
+    };
+    let chosen: Vec<ChunkEntry> = entries
+        .iter()
+        .zip(&spans)
+        .filter(|(_, (_, span))| wanted(*span) != outside)
+        .map(|(e, _)| *e)
+        .collect();
+    selected_units(file, evidence, &chosen, |_| true)
 }
 
 /// What the first pass learnt of every chunk: per file, which markers' records each chunk
@@ -283,6 +332,46 @@ mod tests {
                 end: 100
             }]
         );
+    }
+
+    #[test]
+    fn windows_pick_chunks_by_their_time_span() {
+        let file = EvidenceFile {
+            path: "x.evtx".into(),
+            len: 4096 + 10 * 65536,
+            member: None,
+        };
+        // Chunk i spans 10_000 i .. 10_000 i + 5_000 seconds; chunk 5's times are unknown.
+        let mut entries: Vec<ChunkEntry> = (0..10)
+            .map(|i| ChunkEntry {
+                index: i,
+                kinds: 1,
+                first: Some(10_000 * i as i64),
+                last: Some(10_000 * i as i64 + 5_000),
+            })
+            .collect();
+        entries[5].first = None;
+        entries[5].last = None;
+        let runs = |outside| {
+            window_units(0, &file, &entries, &[(31_000, 32_000)], outside)
+                .iter()
+                .map(|u| u.chunks.clone())
+                .collect::<Vec<_>>()
+        };
+        // Chunk 3 (30 000..35 000) holds the window; chunk 4 starts from chunk 3's last time
+        // (its first record may be older than its first header) but not within the window.
+        assert_eq!(runs(false), [3..4, 5..6]);
+        assert_eq!(runs(true), [0..3, 4..5, 6..10]);
+        // The margin reaches a window just past a chunk's last time (and the next chunk, which
+        // starts from that time).
+        let near = window_units(
+            0,
+            &file,
+            &entries,
+            &[(5_000 + MARGIN_SECS, 5_000 + MARGIN_SECS)],
+            false,
+        );
+        assert_eq!(near.first().map(|u| u.chunks.clone()), Some(0..2));
     }
 
     #[test]

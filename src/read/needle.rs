@@ -28,6 +28,8 @@ enum Searcher {
     /// Several words: Aho-Corasick over a lower-cased copy, which keeps its Teddy SIMD
     /// searcher (ASCII case-insensitive matching of many patterns would lose it).
     Many(AhoCorasick),
+    /// Byte strings as they are (binary values: a GUID, a 64-bit logon id).
+    Raw(Vec<memchr::memmem::Finder<'static>>),
 }
 
 impl Needle {
@@ -40,6 +42,22 @@ impl Needle {
                 context: Vec::new(),
             }],
         })
+    }
+
+    /// A needle for binary values, found byte for byte (a record holding a GUID or a 64-bit
+    /// logon id as a value holds its bytes).
+    pub fn raw(keys: &[Vec<u8>]) -> Needle {
+        let finders = keys
+            .iter()
+            .filter(|k| !k.is_empty())
+            .map(|k| memchr::memmem::Finder::new(k).into_owned())
+            .collect();
+        Needle {
+            groups: vec![Group {
+                words: Searcher::Raw(finders),
+                context: Vec::new(),
+            }],
+        }
     }
 
     /// The same words, counted only in chunks that also hold one of `context` (field names of
@@ -103,6 +121,14 @@ impl Searcher {
     fn occurrences(&self, data: &[u8]) -> Vec<Range<usize>> {
         match self {
             Searcher::One(spaced) => spaced.find_all(data),
+            Searcher::Raw(finders) => {
+                let mut found: Vec<Range<usize>> = finders
+                    .iter()
+                    .flat_map(|f| f.find_iter(data).map(move |at| at..at + f.needle().len()))
+                    .collect();
+                found.sort_by_key(|r| (r.start, r.end));
+                found
+            }
             Searcher::Many(ac) => {
                 let lower = data.to_ascii_lowercase();
                 ac.find_iter(&lower).map(|m| m.range()).collect()
@@ -234,6 +260,16 @@ mod tests {
             .collect();
         assert_eq!(needle.occurrences(&split), vec![0..25]);
         assert_eq!(needle.occurrences(b"vvvv wmiprvse.exe vvvv"), vec![5..17]);
+    }
+
+    #[test]
+    fn raw_keys_are_found_byte_for_byte() {
+        let key = 0x0000_0000_07a1_c3f0u64.to_le_bytes().to_vec();
+        let needle = Needle::raw(std::slice::from_ref(&key));
+        let mut data = vec![1u8; 10];
+        data.extend(&key);
+        data.extend(b"..wmiprvse.exe");
+        assert_eq!(needle.occurrences(&data), vec![10..18]);
     }
 
     #[test]

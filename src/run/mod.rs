@@ -1,7 +1,7 @@
 //! The run layer: carries out a command. For a scan it checks the destination, finds the
-//! evidence, runs the passes in order (detection, deduplication, "did it run"), builds the run
-//! report, writes the results and then the diagnostics, each in one place, and says how the
-//! process should exit.
+//! evidence, runs the passes in order (detection, deduplication, "did it run", who did it),
+//! builds the run report, writes the results and then the diagnostics, each in one place, and
+//! says how the process should exit.
 
 pub mod destination;
 pub mod progress;
@@ -11,12 +11,12 @@ use crate::evidence;
 use crate::exit::Exit;
 use crate::finding;
 use crate::output;
-use crate::pass::{detection, execution, PassError};
-use crate::report::RunReport;
+use crate::pass::{attribution, detection, execution, PassError};
+use crate::report::{AttributionStats, RunReport};
 use destination::{Destination, Pending};
 use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Why a command could not complete (exit code 3).
 #[derive(Debug)]
@@ -123,6 +123,7 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         stats: detected.stats,
         elapsed: started.elapsed(),
         execution: None,
+        attribution: None,
         findings: detected.findings,
     };
     report.problems.extend(detected.problems);
@@ -148,6 +149,15 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
                 .map_err(|e| format!("execution check failed: {e}")),
         );
     }
+    if let Some(window) = config.caller_window {
+        report.attribution = Some(attribute(
+            config,
+            window,
+            &discovery.files,
+            &index,
+            &mut report,
+        ));
+    }
     finding::sort(&mut report.findings, config.sort);
 
     let results = write_results(config, pending, &report, discovery.files.is_empty());
@@ -163,6 +173,25 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         report.evidence_problems(),
         config.fail_on_findings,
     ))
+}
+
+/// Runs the attribution pass on the report's findings: its totals and time, or why it failed.
+fn attribute(
+    config: &ScanConfig,
+    window: std::num::NonZeroU32,
+    files: &[evidence::EvidenceFile],
+    index: &crate::pass::ChunkIndex,
+    report: &mut RunReport,
+) -> Result<(AttributionStats, Duration), String> {
+    let started = Instant::now();
+    let options = attribution::AttributionOptions {
+        threads: config.scan.threads,
+        recover: config.scan.recover,
+        window: jiff::SignedDuration::from_secs(i64::from(window.get())),
+    };
+    attribution::attribute(files, &report.files, index, &mut report.findings, options)
+        .map(|stats| (stats, started.elapsed()))
+        .map_err(|e| format!("attribution failed: {e}"))
 }
 
 /// Writes the findings to the destination or stdout. The destination gets them only when the

@@ -1,7 +1,8 @@
 //! Shared by the end-to-end tests: running the binary, reading its NDJSON strictly, and the
 //! fixture cases.
 
-#![allow(dead_code)]
+// Each test binary uses a part of this module.
+#![allow(dead_code, unused_imports)]
 
 pub use wmihunt_testkit::cases;
 
@@ -46,6 +47,7 @@ pub struct Line {
     pub indicators: Vec<IndicatorLine>,
     pub payload: Option<PayloadLine>,
     pub execution: Option<ExecutionLine>,
+    pub attribution: Option<AttributionLine>,
     pub source_path: String,
     pub duplicate_sources: Vec<String>,
     pub chunk: u64,
@@ -70,6 +72,62 @@ pub struct ExecutionLine {
     pub command_line: String,
     pub source_path: String,
     pub record_id: u64,
+}
+
+/// Who made the call behind a finding (`docs/attribution.md`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionLine {
+    pub grade: String,
+    pub rule: String,
+    pub caller: Option<CallerLine>,
+    pub candidates: usize,
+    pub alternatives: Vec<CallerLine>,
+    pub command: Option<CommandLine>,
+    pub evidence: Vec<EvidenceLine>,
+    pub gaps: Vec<String>,
+}
+
+/// The caller an attribution names.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CallerLine {
+    pub user: Option<String>,
+    pub domain: Option<String>,
+    pub logon_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub source_host: Option<String>,
+    pub logon_type: Option<u32>,
+    pub auth_package: Option<String>,
+    pub admin: Option<bool>,
+    pub remote: Option<bool>,
+}
+
+/// The command that made the call.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CommandLine {
+    pub host: String,
+    pub timestamp: String,
+    pub event_id: u16,
+    pub image: Option<String>,
+    pub command_line: String,
+    pub user: Option<String>,
+    pub source_path: String,
+    pub record_id: u64,
+}
+
+/// One event an attribution rests on.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceLine {
+    pub role: String,
+    pub host: String,
+    pub channel: String,
+    pub event_id: u16,
+    pub timestamp: String,
+    pub record_id: u64,
+    pub source_path: String,
 }
 
 /// One triage indicator in a finding.
