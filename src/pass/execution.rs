@@ -6,7 +6,9 @@
 //! chunks the first pass's index says can hold a process creation at or after a write on
 //! their host.
 
-use super::{all_units, run_units, selected_units, ChunkIndex, PassError, Silent, Unit};
+use super::{
+    all_units, run_units, selected_units, ChunkIndex, PassError, Silent, Unit, MARGIN_SECS,
+};
 use crate::event::process::{ProcessStart, PROCESS_TEMPLATES};
 use crate::event::{is_forwarded, records_processes};
 use crate::evidence::EvidenceFile;
@@ -60,11 +62,6 @@ pub fn find_runs(
     stats.seen = attach(findings, &starts);
     Ok(stats)
 }
-
-/// How much earlier than a write a chunk's last record-header time may be and the chunk still
-/// be read: the header time is when the record was written, normally at or after the event's
-/// own time; the margin covers clocks and buffering.
-const MARGIN_SECS: i64 = 600;
 
 /// The chunks to read: in the Sysmon and Security logs of the hosts with findings, those the
 /// index says hold a process creation at or after the host's first write (all of a file whose

@@ -123,9 +123,10 @@ pub fn selected_units(
 }
 
 /// How far a chunk's record-header times may be from its records' own times and the chunk still
-/// be read for a window: a header's time is when the record was written, normally at or after
-/// the event's own time; the margin covers clocks and buffering.
-pub const MARGIN_SECS: i64 = 600;
+/// be read for a window: a header's time is when the record was written, normally seconds at
+/// most after the event's own time (the shift of exported logs is covered apart, see
+/// `window_units`); the margin covers clocks and buffering.
+pub const MARGIN_SECS: i64 = 60;
 
 /// The chunks of file `file` that can hold records in one of `windows` (seconds since 1970,
 /// inclusive, sorted by start), in units. A chunk's span runs from the previous chunk's last
