@@ -68,7 +68,7 @@ pub enum SortOrder {
 impl Finding {
     /// The finding's severity, from what was done to the key.
     pub fn severity(&self) -> Severity {
-        self.matched.action.severity()
+        self.matched.severity()
     }
 
     /// The triage score: severity plus indicators.

@@ -70,7 +70,7 @@ fn fixtures_give_exactly_the_expected_findings() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(keyed(&lines), expected());
     assert!(
-        stderr(&out).contains("files:    10 scanned, 0 with read errors, 0 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
+        stderr(&out).contains("files:    11 scanned, 0 with read errors, 0 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
         "{}",
         stderr(&out)
     );
@@ -553,8 +553,10 @@ fn real_sample_gives_its_one_finding() {
     );
 }
 
+/// The findings the whole folder gives are listed and justified in `tests/wmi_whole.rs`; this
+/// checks the damage reported, and that the pre-filter changes nothing.
 #[test]
-fn the_whole_sample_folder_gives_one_finding_and_reports_damage() {
+fn the_whole_sample_folder_reports_damage_and_the_prefilter_changes_nothing() {
     let Some(samples) = support::samples() else {
         return;
     };
@@ -570,8 +572,7 @@ fn the_whole_sample_folder_gives_one_finding_and_reports_damage() {
         let (lines, out) = scan_ndjson(&[&samples], flags);
         let err = stderr(&out);
         assert_eq!(code(&out), 2, "{err}");
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        assert_eq!(lines[0].record_id, 549609);
+        assert!(lines.iter().any(|l| l.record_id == 549609), "{lines:?}");
         assert!(err.contains("files:    604 scanned"), "{err}");
         for name in damaged {
             assert!(

@@ -393,7 +393,15 @@ fn sigma_export_is_valid_and_in_step_with_the_catalog() {
             let tail = if value == "*" {
                 "\\\\[^\\\\]*$".to_string()
             } else {
-                format!("\\\\{value}$")
+                // As a regular expression: `(Default)` is `\(Default\)`.
+                let literal: String = value
+                    .chars()
+                    .flat_map(|c| {
+                        let escape = "\\.^$*+?()[]{}|".contains(c);
+                        escape.then_some('\\').into_iter().chain([c])
+                    })
+                    .collect();
+                format!("\\\\{literal}$")
             };
             assert!(
                 paths

@@ -107,14 +107,8 @@ fn catalog() -> Vec<Detection> {
 
 /// The hive spellings a location is in, and some it is not in.
 fn hives(hives: &str) -> (Vec<String>, Vec<String>) {
-    let machine = ["HKLM", "HKEY_LOCAL_MACHINE", "\\REGISTRY\\MACHINE"].map(String::from);
-    let user = [
-        format!("HKU\\{SID}"),
-        format!("HKEY_USERS\\{SID}"),
-        format!("\\REGISTRY\\USER\\{SID}"),
-        "HKCU".into(),
-        "HKEY_CURRENT_USER".into(),
-    ];
+    let machine = cases::machine_spellings();
+    let user = cases::user_spellings(SID);
     let never = [
         format!("HKU\\{SID}_Classes"),
         "HKCR".into(),
@@ -126,6 +120,18 @@ fn hives(hives: &str) -> (Vec<String>, Vec<String>) {
         "both" => ([&machine[..], &user].concat(), never.into()),
         other => panic!("unknown hives {other}"),
     }
+}
+
+/// Every spelling of the classes hives: HKCR, and the user's classes under HKU.
+fn classes_hives() -> Vec<String> {
+    vec![
+        "HKCR".into(),
+        "HKEY_CLASSES_ROOT".into(),
+        format!("HKU\\{SID}_Classes"),
+        format!("HKEY_USERS\\{SID}_CLASSES"),
+        format!("\\REGISTRY\\USER\\{SID}_Classes"),
+        "HKU\\_Classes".into(),
+    ]
 }
 
 fn set(target: &str) -> Event {
@@ -173,6 +179,31 @@ fn location_probes(prefix: &str, l: &Location) -> Vec<(String, Event)> {
             format!("in {hive} audit"),
             audit(&format!("{hive}\\{key}"), value),
         );
+    }
+    // A key under SOFTWARE\Classes is also in the classes hives, below their root.
+    if let Some(rest) = key.strip_prefix("SOFTWARE\\Classes\\") {
+        for hive in classes_hives() {
+            add(
+                format!("classes {hive} set"),
+                set(&format!("{hive}\\{rest}\\{value}")),
+            );
+            add(
+                format!("classes {hive} create"),
+                key_event("CreateKey", &format!("{hive}\\{rest}")),
+            );
+            add(
+                format!("classes {hive} rename to"),
+                rename("HKLM\\SOFTWARE\\Staging", &format!("{hive}\\{rest}")),
+            );
+            add(
+                format!("classes {hive} audit"),
+                audit(&format!("{hive}\\{rest}"), value),
+            );
+            add(
+                format!("classes {hive} deeper"),
+                set(&format!("{hive}\\{rest}\\Extra\\{value}")),
+            );
+        }
     }
     let h = &inside[0];
     let at = |k: &str| format!("{h}\\{k}");

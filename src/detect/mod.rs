@@ -64,15 +64,20 @@ impl Action {
         matches!(self, Action::SetValue | Action::DeleteValue)
     }
 
-    /// How serious the action is on a persistence location: data written is the attack
-    /// itself; a key created or renamed into place is preparation; a deletion is cleanup or
-    /// tampering.
-    pub fn severity(&self) -> Severity {
+    /// How serious the action is on a location whose value set is `base` (the detection's
+    /// severity): data written is the attack itself; a key created or renamed into place is
+    /// preparation, a step below; a deletion is cleanup or tampering, low at most.
+    pub fn severity_at(&self, base: Severity) -> Severity {
         match self {
-            Action::SetValue => Severity::High,
-            Action::CreateKey | Action::RenameKey => Severity::Medium,
-            Action::DeleteKey | Action::DeleteValue => Severity::Low,
+            Action::SetValue => base,
+            Action::CreateKey | Action::RenameKey => base.lowered(),
+            Action::DeleteKey | Action::DeleteValue => base.min(Severity::Low),
         }
+    }
+
+    /// The severity on a location of the highest severity, as the reference rule ranks it.
+    pub fn severity(&self) -> Severity {
+        self.severity_at(Severity::High)
     }
 }
 
@@ -80,6 +85,9 @@ impl Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Context, not a finding (`--context`): what else WMI did, and Windows' own
+    /// subscriptions. Kept apart in the summary and the exit code.
+    Info,
     /// Deletions.
     Low,
     /// Key creation or rename onto a persistence path.
@@ -92,6 +100,7 @@ impl Severity {
     /// Elastic's risk score for the severity.
     pub fn risk_score(self) -> u8 {
         match self {
+            Severity::Info => 0,
             Severity::Low => 21,
             Severity::Medium => 47,
             Severity::High => 73,
@@ -101,9 +110,21 @@ impl Severity {
     /// Lower-case name, as in NDJSON.
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",
+        }
+    }
+}
+
+impl Severity {
+    /// One step down (info stays info).
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
         }
     }
 }
@@ -123,6 +144,13 @@ pub struct Match {
     pub value_name: Option<String>,
     /// The writer is WmiPrvSE.exe outside `System32\wbem` / `SysWOW64\wbem`.
     pub unusual_image: bool,
+}
+
+impl Match {
+    /// The finding's severity: the detection's, as the action ranks it.
+    pub fn severity(&self) -> Severity {
+        self.action.severity_at(self.detection.severity)
+    }
 }
 
 /// Whether `image`'s final path component is `WmiPrvSE.exe` (ASCII case-insensitive, as
@@ -255,6 +283,9 @@ fn hive_allowed(hives: HiveScope, hive: &Hive) -> bool {
     match hive {
         Hive::Machine => matches!(hives, HiveScope::Machine | HiveScope::Both),
         Hive::User { .. } => matches!(hives, HiveScope::User | HiveScope::Both),
+        // HKCR writes land in the machine's classes (unless the user's hold the key already).
+        Hive::Classes { sid: None } => matches!(hives, HiveScope::Machine | HiveScope::Both),
+        Hive::Classes { sid: Some(_) } => matches!(hives, HiveScope::User | HiveScope::Both),
         Hive::Other { .. } => false,
     }
 }

@@ -4,7 +4,6 @@
 //! `wmihunt.*`, outside the ECS namespace.
 
 use crate::detect::catalog::technique_name;
-use crate::detect::hive::Hive;
 use crate::detect::Action;
 use crate::finding::Finding;
 use serde_json::{json, Value};
@@ -100,11 +99,7 @@ fn registry_field(f: &Finding) -> (Value, String) {
     let m = &f.matched;
     let normalised = m.key.to_string();
     let hive = m.key.hive.label();
-    let key = match &m.key.hive {
-        Hive::User { sid: Some(sid) } => normalised.strip_prefix(&format!("HKU\\{sid}\\")),
-        _ => normalised.strip_prefix(&format!("{hive}\\")),
-    }
-    .unwrap_or("");
+    let key = m.key.below_hive();
     let path = match &m.value_name {
         Some(value) => format!("{normalised}\\{value}"),
         None => normalised.clone(),

@@ -13,7 +13,7 @@ pub mod table;
 pub mod timesketch;
 
 use crate::detect::catalog::{Location, CATALOG};
-use crate::detect::{Action, Severity};
+use crate::detect::Action;
 use crate::finding::Finding;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -119,8 +119,8 @@ pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) 
                     id: d.id,
                     title: d.title,
                     techniques: d.techniques,
-                    severity: Severity::High.as_str(),
-                    risk_score: Severity::High.risk_score(),
+                    severity: d.severity.as_str(),
+                    risk_score: d.severity.risk_score(),
                     severity_by_action: [
                         Action::SetValue,
                         Action::CreateKey,
@@ -128,7 +128,7 @@ pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) 
                         Action::DeleteValue,
                         Action::DeleteKey,
                     ]
-                    .map(|a| (a.as_str(), a.severity().as_str())),
+                    .map(|a| (a.as_str(), a.severity_at(d.severity).as_str())),
                     locations: d.locations.iter().map(|l| l.pattern()).collect(),
                     location_parts: d.locations,
                 };

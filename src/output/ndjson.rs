@@ -82,7 +82,7 @@ impl<'a> Line<'a> {
             new_name: e.new_name.as_deref(),
             hive: m.key.hive.label(),
             sid: match &m.key.hive {
-                Hive::User { sid } => sid.as_deref(),
+                Hive::User { sid } | Hive::Classes { sid } => sid.as_deref(),
                 _ => None,
             },
             key: m.key.to_string(),

@@ -2,6 +2,10 @@
 //! event must (or must not) produce. `examples/gen_testdata.rs` writes them; the tests
 //! regenerate them in memory to check both the scanner and that `testdata/` is current.
 
+mod wider;
+
+pub use wider::{machine_spellings, user_spellings};
+
 use crate::writer::{filetime_from_unix, Event, EvtxWriter, Value};
 
 /// Sysmon's provider and channel.
@@ -722,5 +726,6 @@ pub fn all() -> Vec<Fixture> {
         other_writers(),
         multi_chunk(),
         renamed(),
+        wider::fixture(),
     ]
 }

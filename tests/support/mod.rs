@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+#[allow(unused_imports)]
 pub use wmihunt_testkit::cases;
 
 use serde::Deserialize;
