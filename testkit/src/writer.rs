@@ -31,6 +31,8 @@ pub const CHUNK_SIZE: usize = 65536;
 pub const CHUNK_HEADER_SIZE: usize = 512;
 /// The namespace Windows puts on every `Event` element.
 const EVENT_XMLNS: &str = "http://schemas.microsoft.com/win/2004/08/events/event";
+/// The namespace of the WMI-Activity `UserData` element, as Windows writes it.
+const USER_DATA_XMLNS: &str = "http://manifests.microsoft.com/win/2006/windows/WMI";
 /// Seconds from 1601-01-01 (FILETIME epoch) to 1970-01-01 (Unix epoch).
 const FILETIME_UNIX_OFFSET_SECS: i128 = 11_644_473_600;
 /// The latest record header time readers accept: the `evtx` crate converts it to a
@@ -202,6 +204,9 @@ pub struct Event {
     pub user_sid: Option<String>,
     /// EventData, in order, each written as `<Data Name="name">value</Data>`.
     pub data: Vec<(String, Value)>,
+    /// `Some(element)`: the fields go under `<UserData><element xmlns=…>` as `<name>value</name>`
+    /// instead, as WMI-Activity and other providers write theirs.
+    pub user_data: Option<String>,
 }
 
 impl Event {
@@ -232,6 +237,7 @@ impl Event {
             computer: computer.into(),
             user_sid: None,
             data: Vec::new(),
+            user_data: None,
         }
     }
 
@@ -477,6 +483,10 @@ fn key_hash(ev: &Event, basis: u64) -> u64 {
     // 0xff never occurs in UTF-8, so it separates the strings unambiguously.
     eat(&[0xff, ev.version, u8::from(ev.user_sid.is_some())]);
     eat(&ev.event_id.to_le_bytes());
+    if let Some(element) = &ev.user_data {
+        eat(element.as_bytes());
+        eat(&[0xfe]);
+    }
     for (name, value) in &ev.data {
         eat(name.as_bytes());
         eat(&[0xff, value.type_byte()]);
@@ -491,6 +501,8 @@ struct TemplateSpec {
     version: u8,
     has_sid: bool,
     fields: Vec<(String, u8)>,
+    /// The `UserData` element holding the fields, if not `EventData`.
+    user_data: Option<String>,
     /// Deterministic stand-in for the manifest template GUID Windows stores.
     guid: [u8; 16],
 }
@@ -519,6 +531,7 @@ impl TemplateSpec {
                 .iter()
                 .map(|(n, v)| (n.clone(), v.type_byte()))
                 .collect(),
+            user_data: ev.user_data.clone(),
             guid,
         })
     }
@@ -528,6 +541,7 @@ impl TemplateSpec {
             && self.version == ev.version
             && self.has_sid == ev.user_sid.is_some()
             && self.provider == ev.provider
+            && self.user_data == ev.user_data
             && self.fields.len() == ev.data.len()
             && self
                 .fields
@@ -774,7 +788,9 @@ impl Chunk {
         self.attr_element("Security", user);
         self.end(&system);
 
-        if !spec.fields.is_empty() {
+        if let Some(element) = &spec.user_data {
+            self.write_user_data(element, &spec.fields);
+        } else if !spec.fields.is_empty() {
             let event_data = self.open("EventData", false);
             self.close_start(&event_data);
             for (i, (name, value_type)) in spec.fields.iter().enumerate() {
@@ -790,6 +806,22 @@ impl Chunk {
         }
         self.end(&event);
         self.buf.push(tok::EOF);
+    }
+
+    /// `<UserData><element xmlns=…><name>%slot</name>…</element></UserData>`.
+    fn write_user_data(&mut self, element: &str, fields: &[(String, u8)]) {
+        let user_data = self.open("UserData", false);
+        self.close_start(&user_data);
+        let inner = self.open(element, true);
+        self.attr("xmlns", true);
+        self.text(USER_DATA_XMLNS);
+        self.close_start(&inner);
+        for (i, (name, value_type)) in fields.iter().enumerate() {
+            // Checked by `TemplateSpec::new`: at most u16::MAX slots.
+            self.text_element(name, (SYSTEM_SLOTS + i) as u16, *value_type);
+        }
+        self.end(&inner);
+        self.end(&user_data);
     }
 
     /// `<name>%slot</name>`, left empty when the value is null.
@@ -1120,6 +1152,23 @@ mod tests {
     const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
     const SYSMON_GUID: &str = "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}";
     const PROCESS_GUID: &str = "{9a0a9b6e-1c2d-65f0-2b01-000000002a00}";
+
+    #[test]
+    fn user_data_fields_sit_under_their_element() {
+        let mut ev = Event::new("Microsoft-Windows-WMI-Activity", 5861, "c", "h", t0())
+            .with("ESS", "F")
+            .with("CONSUMER", "C=\"x\"");
+        ev.user_data = Some("Operation_ESStoConsumerBinding".into());
+        let records = read_back(write_to_vec(&[ev]));
+        let event = &records[0].1["Event"];
+        let fields = &event["UserData"]["Operation_ESStoConsumerBinding"];
+        assert_eq!(fields["#attributes"]["xmlns"], USER_DATA_XMLNS);
+        assert_eq!(
+            (&fields["ESS"], &fields["CONSUMER"]),
+            (&json!("F"), &json!("C=\"x\""))
+        );
+        assert!(event["EventData"].is_null());
+    }
 
     fn read_back(bytes: Vec<u8>) -> Vec<(u64, Json)> {
         let settings = ParserSettings::new()
