@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use support::cases::{self, Expect};
-use support::{code, scan_ndjson, stderr, testdata, wmihunt, Line};
+use support::{code, scan_all, scan_ndjson, stderr, testdata, wmihunt, AnyLine, Line};
 
 /// (file relative to testdata, record id) → (detection, severity, action).
 type Keyed = BTreeMap<(String, u64), (String, String, String)>;
@@ -33,18 +33,15 @@ fn expected() -> Keyed {
     map
 }
 
-fn keyed(lines: &[Line]) -> Keyed {
+fn keyed(lines: &[AnyLine]) -> Keyed {
     let root = format!("{}/", testdata().display());
     let mut map = Keyed::new();
     for l in lines {
-        let file = l
-            .source_path
-            .strip_prefix(&root)
-            .unwrap_or(&l.source_path)
-            .to_string();
+        let (source, record, detection, severity, action) = l.key();
+        let file = source.strip_prefix(&root).unwrap_or(source).to_string();
         let old = map.insert(
-            (file, l.record_id),
-            (l.detection_id.clone(), l.severity.clone(), l.action.clone()),
+            (file, record),
+            (detection.into(), severity.into(), action.into()),
         );
         assert!(old.is_none(), "one finding per event: {l:?}");
     }
@@ -66,11 +63,11 @@ fn testdata_is_what_the_cases_generate() {
 
 #[test]
 fn fixtures_give_exactly_the_expected_findings() {
-    let (lines, out) = scan_ndjson(&[&testdata()], &[]);
+    let (lines, out) = scan_all(&[&testdata()], &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(keyed(&lines), expected());
     assert!(
-        stderr(&out).contains("files:    11 scanned, 0 with read errors, 0 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
+        stderr(&out).contains("files:    15 scanned, 0 with read errors, 0 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
         "{}",
         stderr(&out)
     );
@@ -78,11 +75,15 @@ fn fixtures_give_exactly_the_expected_findings() {
 
 #[test]
 fn the_prefilter_changes_nothing_on_fixtures() {
-    let (with, _) = scan_ndjson(&[&testdata()], &[]);
-    let (without, out) = scan_ndjson(&[&testdata()], &["--no-prefilter"]);
-    assert_eq!(code(&out), 0);
-    assert_eq!(with, without);
-    assert!(!with.is_empty());
+    for context in [&[][..], &["--context"][..]] {
+        let (with, _) = scan_all(&[&testdata()], context);
+        let without_flags = [context, &["--no-prefilter"]].concat();
+        let (without, out) = scan_all(&[&testdata()], &without_flags);
+        assert_eq!(code(&out), 0);
+        assert_eq!(with, without, "{context:?}");
+        assert!(with.iter().any(|l| matches!(l, AnyLine::Subscription(_))));
+        assert!(with.iter().any(|l| matches!(l, AnyLine::Registry(_))));
+    }
 }
 
 #[test]
@@ -90,7 +91,8 @@ fn a_finding_carries_every_field() {
     let (lines, _) = scan_ndjson(&[&testdata().join("detections.evtx")], &[]);
     let first = &lines[0];
     let want = Line {
-        schema: 1,
+        schema: 2,
+        kind: "registry".into(),
         timestamp: "2024-03-01T10:00:00.125Z".into(),
         host: "WS01.corp.example".into(),
         channel: "Microsoft-Windows-Sysmon/Operational".into(),
@@ -115,7 +117,7 @@ fn a_finding_carries_every_field() {
         data: Some("C:\\ProgramData\\evil.exe".into()),
         detection_id: "run_keys".into(),
         detection_title: "Run key written by WMI".into(),
-        location: "HKLM|HKU\\*\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\*".into(),
+        location: Some("HKLM|HKU\\*\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\*".into()),
         techniques: vec!["T1547.001".into(), "T1047".into()],
         severity: "high".into(),
         risk_score: 73,
@@ -401,7 +403,10 @@ fn table_is_the_default_only_on_a_terminal() {
         testdata().join("actions.evtx").to_str().unwrap(),
     ]);
     let first = String::from_utf8(out.stdout).unwrap();
-    assert!(first.starts_with("{\"schema\":1,"), "{first}");
+    assert!(
+        first.starts_with("{\"schema\":2,\"kind\":\"registry\","),
+        "{first}"
+    );
     let out = wmihunt([
         "scan",
         "--no-progress",
@@ -411,7 +416,7 @@ fn table_is_the_default_only_on_a_terminal() {
     ]);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "No WmiPrvSE.exe writes to persistence locations found.\n"
+        "No WmiPrvSE.exe writes to persistence locations and no WMI subscriptions found.\n"
     );
 }
 
@@ -503,7 +508,15 @@ fn rules_lists_the_catalog() {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            assert!(v["locations"].as_array().is_some_and(|a| !a.is_empty()));
+            match v["kind"].as_str() {
+                Some("registry") => {
+                    assert!(v["locations"].as_array().is_some_and(|a| !a.is_empty()))
+                }
+                Some("subscription") => {
+                    assert!(v["sources"].as_array().is_some_and(|a| a.len() == 5))
+                }
+                other => panic!("a rule of unknown kind {other:?}"),
+            }
             assert!(v["techniques"]
                 .as_array()
                 .is_some_and(|a| a.iter().any(|t| t == "T1047")));

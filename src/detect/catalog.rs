@@ -68,6 +68,25 @@ pub struct Detection {
     pub locations: &'static [Location],
 }
 
+/// WMI permanent event subscriptions (Sysmon 19/20/21, WMI-Activity 5861): not a registry
+/// location, so not in `CATALOG`; `wmihunt rules` lists it after the registry detections.
+pub static WMI_SUBSCRIPTION: Detection = Detection {
+    id: "wmi_subscription",
+    title: "WMI permanent event subscription",
+    techniques: &["T1546.003", "T1047"],
+    severity: Severity::High,
+    locations: &[],
+};
+
+/// Any other registry write by WmiPrvSE.exe, reported as context with `--context`.
+pub static WMI_REGISTRY_WRITE: Detection = Detection {
+    id: "wmi_registry_write",
+    title: "Registry write by WMI (context)",
+    techniques: &["T1047"],
+    severity: Severity::Info,
+    locations: &[],
+};
+
 /// ATT&CK technique names, for outputs that carry them (ECS `threat.technique.name`).
 pub const TECHNIQUE_NAMES: &[(&str, &str)] = &[
     ("T1037", "Boot or Logon Initialization Scripts"),

@@ -7,11 +7,13 @@
 
 pub mod catalog;
 pub mod hive;
+pub mod mof;
 pub mod payload;
+pub mod subscription;
 pub mod triage;
 
 use crate::event::registry::RegistryEvent;
-use catalog::{Detection, HiveScope, Location, CATALOG};
+use catalog::{Detection, HiveScope, Location, CATALOG, WMI_REGISTRY_WRITE};
 use hive::{Hive, KeyPath};
 use serde::Serialize;
 
@@ -136,8 +138,8 @@ pub struct Match {
     pub action: Action,
     /// The detection that fired.
     pub detection: &'static Detection,
-    /// The location pattern that matched.
-    pub location: &'static Location,
+    /// The location pattern that matched (`None` for a context write, which matched none).
+    pub location: Option<&'static Location>,
     /// The key the event touched (for a rename: the side that matched), normalised.
     pub key: KeyPath,
     /// The value name, for value-level actions.
@@ -251,11 +253,34 @@ impl Matcher {
             Some(Match {
                 action: action.clone(),
                 detection,
-                location,
+                location: Some(location),
                 key,
                 value_name,
                 unusual_image,
             })
+        })
+    }
+
+    /// Any WmiPrvSE.exe registry write as context (`--context`): the event's own key, under
+    /// the detection `wmi_registry_write` (severity info), whether or not it is a location.
+    pub fn context_match(&self, event: &RegistryEvent) -> Option<Match> {
+        if !is_wmiprvse(&event.image) {
+            return None;
+        }
+        let action = Action::from_event(event.event_id, &event.event_type)?;
+        let key = KeyPath::parse(&event.target_object);
+        let (key, value_name) = if action.targets_value() {
+            key.split_value()
+        } else {
+            (key, None)
+        };
+        Some(Match {
+            action,
+            detection: &WMI_REGISTRY_WRITE,
+            location: None,
+            key,
+            value_name,
+            unusual_image: !is_standard_wmiprvse_location(&event.image),
         })
     }
 

@@ -4,6 +4,8 @@
 
 pub mod process;
 pub mod registry;
+pub mod scanned;
+pub mod subscription;
 
 use crate::read::rendered::Rendered;
 use crate::read::{LogIdentity, RecordHeader};

@@ -38,7 +38,7 @@ impl Source {
 
 /// A stable UUID for a seed (Sigma requires one): FNV-1a over the seed, shaped as a
 /// version-4-style UUID so that validators accept it.
-fn rule_uuid(seed: &str) -> String {
+pub(super) fn rule_uuid(seed: &str) -> String {
     let hash = |start: u64| {
         seed.bytes().fold(start, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
@@ -65,7 +65,7 @@ fn rule_id(d: &Detection, source: Source) -> String {
 }
 
 /// YAML single-quoted scalar (backslashes stay literal).
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -497,8 +497,8 @@ fn write_rule(out: &mut dyn Write, d: &Detection, source: Source) -> io::Result<
     writeln!(out, "level: high")
 }
 
-/// Writes, for every detection, its Sysmon rule then its Security 4657 rule, YAML documents
-/// separated by `---`.
+/// Writes, for every detection, its Sysmon rule then its Security 4657 rule, then the WMI
+/// subscription rules (`super::sigma_subscription`), YAML documents separated by `---`.
 pub fn write(out: &mut dyn Write) -> io::Result<()> {
     let rules = CATALOG
         .iter()
@@ -509,7 +509,8 @@ pub fn write(out: &mut dyn Write) -> io::Result<()> {
         }
         write_rule(out, d, source)?;
     }
-    Ok(())
+    writeln!(out, "---")?;
+    super::sigma_subscription::write(out)
 }
 
 #[cfg(test)]

@@ -106,7 +106,22 @@ fn write_summary(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::
         s.chunks_skipped,
         count(s.rendered, "record"),
     )?;
-    writeln!(out, "findings: {}", report.findings.len())?;
+    let info = report.findings.iter().filter(|f| f.is_info()).count();
+    match info {
+        0 => writeln!(out, "findings: {}", report.findings.len())?,
+        _ => writeln!(
+            out,
+            "findings: {} (and {info} info: context from --context)",
+            report.findings.len() - info
+        )?,
+    }
+    if s.builtin_subscriptions > 0 && info == 0 {
+        writeln!(
+            out,
+            "          {} Windows built-in WMI subscription(s) recognised (info; --context lists them)",
+            s.builtin_subscriptions
+        )?;
+    }
     writeln!(out, "time:     {secs:.2} s ({rate:.1} MiB/s)")?;
     if verbose {
         for skipped in &report.skipped {
@@ -156,6 +171,7 @@ fn write_coverage_warning(out: &mut dyn Write, report: &RunReport) -> io::Result
         || any_sysmon(report)
         || !report.findings.is_empty()
         || report.stats.registry_events > 0
+        || report.stats.subscription_events > 0
     {
         return Ok(());
     }
@@ -196,13 +212,14 @@ fn write_hosts(out: &mut dyn Write, result: &RunReport, time: &TimeDisplay) -> i
         }
     }
     for f in &result.findings {
-        let host = hosts.entry(f.event.host.clone()).or_default();
-        host.findings += 1;
+        let host = hosts.entry(f.host().to_string()).or_default();
+        // Info context is listed by detection, not counted as findings.
+        host.findings += u64::from(!f.is_info());
         *host
             .by_detection
-            .entry((f.matched.detection.id, f.severity().as_str()))
+            .entry((f.detection().id, f.severity().as_str()))
             .or_default() += 1;
-        let t = f.event.timestamp;
+        let t = f.timestamp();
         host.first = Some(host.first.map_or(t, |v| v.min(t)));
         host.last = Some(host.last.map_or(t, |v| v.max(t)));
     }

@@ -47,7 +47,7 @@ pub fn find_runs(
     if words.is_empty() {
         return Ok(stats);
     }
-    let hosts: Vec<&str> = findings.iter().map(|f| f.event.host.as_str()).collect();
+    let hosts: Vec<&str> = findings.iter().map(Finding::host).collect();
     let files: Vec<EvidenceFile> = files
         .iter()
         .zip(summaries)
@@ -104,12 +104,12 @@ fn attach(findings: &mut [Finding], starts: &[(ProcessStart, PathBuf)]) -> usize
         let Some(payload) = &finding.payload else {
             continue;
         };
-        let written = finding.event.timestamp;
-        let host = &finding.event.host;
+        let written = finding.timestamp();
+        let host = finding.host().to_string();
         finding.execution = starts
             .iter()
             .find(|(s, _)| {
-                s.timestamp >= written && s.host.eq_ignore_ascii_case(host) && payload.ran_in(s)
+                s.timestamp >= written && s.host.eq_ignore_ascii_case(&host) && payload.ran_in(s)
             })
             .map(|(s, path)| Execution {
                 timestamp: s.timestamp,

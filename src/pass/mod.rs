@@ -6,6 +6,7 @@
 
 pub mod detection;
 pub mod execution;
+mod subscriptions;
 
 use crate::evidence::EvidenceFile;
 use crate::problem::{error_chain, Problem};

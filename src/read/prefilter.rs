@@ -31,6 +31,8 @@ pub struct Needle {
 enum Searcher {
     /// One word, found with any number of NUL bytes between its letters (see `Spaced`).
     One(Spaced),
+    /// A few words, each found as `One` finds its word, grouped by the letter scanned for.
+    Several(Vec<(u8, Vec<Spaced>)>),
     /// Several words: Aho-Corasick over a lower-cased copy, which keeps its Teddy SIMD
     /// searcher (ASCII case-insensitive matching of many patterns would lose it).
     Many(AhoCorasick),
@@ -65,10 +67,35 @@ impl Needle {
         Ok(Needle { searcher })
     }
 
+    /// A needle for a few fixed words (the detection pass's), each found as `new` finds one
+    /// word: with any number of NUL bytes between its letters.
+    pub fn spaced(words: &[&str]) -> Result<Needle, String> {
+        let mut groups: Vec<(u8, Vec<Spaced>)> = Vec::new();
+        for word in words.iter().map(|w| Spaced::new(w)) {
+            let letter = *word.word.get(word.anchor).ok_or("an empty word")?;
+            match groups.iter_mut().find(|(l, _)| *l == letter) {
+                Some((_, group)) => group.push(word),
+                None => groups.push((letter, vec![word])),
+            }
+        }
+        let searcher = Searcher::Several(groups);
+        Ok(Needle { searcher })
+    }
+
     /// Byte ranges of every occurrence in `data`, ASCII case-insensitively, sorted.
     pub fn occurrences(&self, data: &[u8]) -> Vec<Range<usize>> {
         match &self.searcher {
             Searcher::One(spaced) => spaced.find_all(data),
+            Searcher::Several(groups) => {
+                let mut found: Vec<Range<usize>> = Vec::new();
+                for (letter, words) in groups {
+                    for at in memchr::memchr2_iter(*letter, letter.to_ascii_uppercase(), data) {
+                        found.extend(words.iter().filter_map(|w| w.match_at(data, at)));
+                    }
+                }
+                found.sort_unstable_by_key(|r| (r.start, r.end));
+                found
+            }
             Searcher::Many(ac) => {
                 let lower = data.to_ascii_lowercase();
                 ac.find_iter(&lower).map(|m| m.range()).collect()
@@ -124,25 +151,28 @@ impl Spaced {
         let Some(&anchor) = self.word.get(self.anchor) else {
             return Vec::new();
         };
-        let (before, after) = self.word.split_at(self.anchor);
         let mut found: Vec<Range<usize>> = Vec::new();
         for at in memchr::memchr2_iter(anchor, anchor.to_ascii_uppercase(), data) {
             if found.last().is_some_and(|last| at < last.end) {
                 continue;
             }
-            let start = before.iter().rev().try_fold(at, |pos, &want| {
-                let prev = data.get(..pos)?.iter().rposition(|&b| b != 0)?;
-                (data.get(prev)?.to_ascii_lowercase() == want).then_some(prev)
-            });
-            let end = after.iter().skip(1).try_fold(at, |pos, &want| {
-                let next = pos + 1 + data.get(pos + 1..)?.iter().position(|&b| b != 0)?;
-                (data.get(next)?.to_ascii_lowercase() == want).then_some(next)
-            });
-            if let (Some(start), Some(end)) = (start, end) {
-                found.push(start..end + 1);
-            }
+            found.extend(self.match_at(data, at));
         }
         found
+    }
+
+    /// The occurrence around the anchor letter at `at`, if the rest of the word is there.
+    fn match_at(&self, data: &[u8], at: usize) -> Option<Range<usize>> {
+        let (before, after) = self.word.split_at(self.anchor);
+        let start = before.iter().rev().try_fold(at, |pos, &want| {
+            let prev = data.get(..pos)?.iter().rposition(|&b| b != 0)?;
+            (data.get(prev)?.to_ascii_lowercase() == want).then_some(prev)
+        })?;
+        let end = after.iter().skip(1).try_fold(at, |pos, &want| {
+            let next = pos + 1 + data.get(pos + 1..)?.iter().position(|&b| b != 0)?;
+            (data.get(next)?.to_ascii_lowercase() == want).then_some(next)
+        })?;
+        Some(start..end + 1)
     }
 }
 
@@ -473,6 +503,21 @@ mod tests {
             .collect();
         assert_eq!(needle.occurrences(&split), vec![0..25]);
         assert_eq!(needle.occurrences(b"vvvv wmiprvse.exe vvvv"), vec![5..17]);
+    }
+
+    #[test]
+    fn several_spaced_words_are_each_found_as_one_is() {
+        let words = ["wmiprvse.exe", "WmiBindingEvent", "ESStoConsumer"];
+        let utf16 = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let mut data = utf16("..WMIBINDINGEVENT..");
+        data.extend(b"C:\\WmiPrv\0SE.exe");
+        data.extend(utf16("_esstoconsumer_"));
+        let found = Needle::spaced(&words).unwrap().occurrences(&data);
+        assert_eq!(found, vec![4..33, 41..54, 56..81]);
+        let one = |w| Needle::new(&[w]).unwrap().occurrences(&data);
+        let each = [one(words[1]), one(words[0]), one(words[2])];
+        assert_eq!(found, each.concat());
+        assert!(Needle::spaced(&[""]).is_err());
     }
 
     #[test]
