@@ -108,8 +108,9 @@ struct ScanArgs {
     /// what else WMI did on the host.
     #[arg(long, visible_alias = "all-writes")]
     context: bool,
-    /// Render every record instead of only those that can name WmiPrvSE.exe: slower, the same
-    /// findings on logs Windows wrote; use it when the logs may have been tampered with.
+    /// Render every record instead of only those that can name WmiPrvSE.exe or hold a WMI
+    /// subscription event: slower, the same findings on logs Windows wrote; use it when the
+    /// logs may have been tampered with.
     #[arg(long)]
     no_prefilter: bool,
     /// Also carve records from chunk slack and cleared chunks; their findings are marked.

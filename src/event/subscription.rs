@@ -29,15 +29,19 @@ pub const BINDING_ELEMENT: &str = "Operation_ESStoConsumerBinding";
 /// 5857 names the provider it loaded.
 pub const CONSUMER_PROVIDER_SUFFIX: &str = "EventConsumer";
 
+/// The part of the WMI-Activity provider's name the pre-filter searches for.
+pub const ACTIVITY_WORD: &str = "WMI-Activity";
+
 /// What the detection pass searches raw chunks for, besides WmiPrvSE.exe: each is in the
-/// rendered text of every event taken here (Sysmon's `EventType` values; 5861's element name,
-/// which sits in its template, so a chunk holding one is rendered whole; 5857's provider name).
-pub const PREFILTER_WORDS: [&str; 5] = [
+/// rendered text of every event taken here. Sysmon's `EventType` values are each in their own
+/// record; the WMI-Activity provider's name is in every record of that log (in its template,
+/// so a chunk of that log is rendered whole: the log is small). All share their rarest letter
+/// (`v`) with `wmiprvse.exe`, so the pre-filter still scans each chunk once.
+pub const PREFILTER_WORDS: [&str; 4] = [
     SYSMON_WMI_EVENTS[0].1,
     SYSMON_WMI_EVENTS[1].1,
     SYSMON_WMI_EVENTS[2].1,
-    BINDING_ELEMENT,
-    CONSUMER_PROVIDER_SUFFIX,
+    ACTIVITY_WORD,
 ];
 
 /// The fields the extractor reads (Sysmon 19/20/21, WMI-Activity 5857 and 5861); the
@@ -146,6 +150,7 @@ impl SubscriptionEvent {
         let part = if provider.eq_ignore_ascii_case(SYSMON_PROVIDER) {
             sysmon_part(event, event_id)?
         } else if provider.eq_ignore_ascii_case(WMI_ACTIVITY_PROVIDER) {
+            // Holds `ACTIVITY_WORD`, which the pre-filter searches for.
             activity_part(event, event_id)?
         } else {
             return None;
@@ -196,7 +201,7 @@ fn sysmon_part(event: &Rendered, event_id: u16) -> Option<Part> {
     })
 }
 
-/// WMI-Activity 5861 (its element named as Windows names it) or 5857 of a consumer's provider.
+/// WMI-Activity 5861 (under the element Windows names it) or 5857 of a consumer's provider.
 fn activity_part(event: &Rendered, event_id: u16) -> Option<Part> {
     let d = &event.data;
     let text = |name| d.text(name).unwrap_or_default();
