@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use support::cases::{self, registry, security_4657, Version, WMI};
-use support::sigma::{pysigma_python, row, run_engine};
+use support::sigma::{export_rules, fixture_rows, pysigma_python, row, run_engine};
 use support::{code, scan_ndjson, stderr, testdata, wmihunt};
 use wmihunt_testkit::writer::{filetime_from_unix, try_write_to_vec, Event};
 
@@ -354,18 +354,10 @@ fn sigma_rules_match_what_wmihunt_reports_in_a_real_engine() {
     let dir = tempfile::tempdir().unwrap();
 
     // The rules, as a user exports them.
-    let out = wmihunt(["rules", "--format", "sigma"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rules_path = dir.path().join("wmihunt.yml");
-    fs::write(&rules_path, &out.stdout).unwrap();
+    let rules_path = export_rules(dir.path());
 
     // The events: every fixture, and the probes, written to one more EVTX file.
-    let mut rows = Vec::new();
-    for fixture in cases::all() {
-        for (record, event) in &fixture.events {
-            rows.push(row(&format!("{}#{record}", fixture.name), event));
-        }
-    }
+    let mut rows = fixture_rows();
     let catalog = catalog();
     let mut probes: Vec<(String, Event)> = Vec::new();
     for d in &catalog {

@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use support::cases::{
-    self, binding, binding_5861, consumer, filter, scm_builtin, Schema, SID_1104, SID_544,
+    binding, binding_5861, consumer, filter, scm_builtin, Schema, SID_1104, SID_544,
 };
-use support::sigma::{pysigma_python, row, run_engine};
-use support::{code, scan_all, stderr, testdata, wmihunt, AnyLine};
+use support::sigma::{export_rules, fixture_rows, pysigma_python, row, run_engine};
+use support::{code, scan_all, stderr, testdata, AnyLine};
 use wmihunt_testkit::writer::{filetime_from_unix, try_write_to_vec, Event, Value};
 
 /// S-1-5-18 and S-1-5-32-545 (Users), as 5861 writes a `CreatorSID`.
@@ -140,17 +140,9 @@ fn subscription_rules_match_what_wmihunt_reports_in_a_real_engine() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let out = wmihunt(["rules", "--format", "sigma"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let rules_path = dir.path().join("wmihunt.yml");
-    fs::write(&rules_path, &out.stdout).unwrap();
+    let rules_path = export_rules(dir.path());
 
-    let mut rows = Vec::new();
-    for fixture in cases::all() {
-        for (record, event) in &fixture.events {
-            rows.push(row(&format!("{}#{record}", fixture.name), event));
-        }
-    }
+    let mut rows = fixture_rows();
     let probes: Vec<(String, Event)> = probes()
         .into_iter()
         .enumerate()

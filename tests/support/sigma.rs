@@ -93,3 +93,23 @@ pub fn run_engine(python: &Path, rules: &Path, rows: &Path) -> BTreeMap<String, 
     }
     matched
 }
+
+/// The Sigma export, as a user writes it: `wmihunt rules --format sigma` in `dir`.
+pub fn export_rules(dir: &Path) -> PathBuf {
+    let out = super::wmihunt(["rules", "--format", "sigma"]);
+    assert_eq!(super::code(&out), 0, "{}", super::stderr(&out));
+    let path = dir.join("wmihunt.yml");
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
+/// Every fixture event as a row, named `<file>#<record>`.
+pub fn fixture_rows() -> Vec<Json> {
+    let mut rows = Vec::new();
+    for fixture in super::cases::all() {
+        for (record, event) in &fixture.events {
+            rows.push(row(&format!("{}#{record}", fixture.name), event));
+        }
+    }
+    rows
+}
