@@ -260,6 +260,9 @@ fn partial_subscriptions_are_found() {
         atomic.removed.as_deref(),
         Some("2019-07-19T14:57:02.8060455Z")
     );
+    // The notepad.exe that runs 15 minutes later (record 4136, opening a .md from explorer)
+    // ran after the subscription was removed: not its run.
+    assert_eq!(atomic.execution, None);
 }
 
 #[test]
