@@ -2,6 +2,7 @@
 //! turns them, checked, into a plain `config::Command`.
 
 use crate::config::{Command, ScanConfig};
+use crate::detect::Severity;
 use crate::finding::SortOrder;
 use crate::output::summary::Diagnostics;
 use crate::output::{Format, RulesFormat, TimeDisplay};
@@ -24,7 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Sub {
-    /// Scan EVTX files and folders (recursively) for WmiPrvSE.exe writes to autostart keys.
+    /// Scan EVTX files and folders (recursively) for WmiPrvSE.exe writes to autostart keys and
+    /// WMI event subscriptions.
     Scan(ScanArgs),
     /// List every detection: id, title, ATT&CK techniques, severity and key locations.
     Rules {
@@ -91,11 +93,25 @@ struct ScanArgs {
     /// List the files that were skipped as not EVTX.
     #[arg(short, long)]
     verbose: bool,
-    /// Exit with code 1 when anything is found.
-    #[arg(long)]
-    fail_on_findings: bool,
-    /// Render every record instead of only those that can name WmiPrvSE.exe: slower, the same
-    /// findings on logs Windows wrote; use it when the logs may have been tampered with.
+    /// Exit with code 1 when anything is found: findings of severity low and above, or with
+    /// `=SEVERITY` of that severity and above (`=info` counts the context of --context too).
+    #[arg(
+        long,
+        value_name = "SEVERITY",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "low"
+    )]
+    fail_on_findings: Option<SeverityArg>,
+    /// Context: also report every other WmiPrvSE.exe registry write and every WMI subscription
+    /// event (Windows' own subscriptions, lone filters) as findings of severity info, to see
+    /// what else WMI did on the host.
+    #[arg(long, visible_alias = "all-writes")]
+    context: bool,
+    /// Render every record instead of only those that can name WmiPrvSE.exe or hold a WMI
+    /// subscription event: slower, the same findings on logs Windows wrote; use it when the
+    /// logs may have been tampered with.
     #[arg(long)]
     no_prefilter: bool,
     /// Also carve records from chunk slack and cleared chunks; their findings are marked.
@@ -126,6 +142,25 @@ struct ScanArgs {
     /// NDJSON always carries UTC.
     #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
     timezone: TimeDisplay,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(arg: SeverityArg) -> Severity {
+        match arg {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -352,6 +387,7 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
             recover: args.recover,
             from,
             to,
+            context: args.context,
         },
         progress: !args.no_progress && !args.quiet && std::io::stderr().is_terminal(),
         diagnostics: Diagnostics {
@@ -360,7 +396,7 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
             hosts: args.summary,
             time: args.timezone,
         },
-        fail_on_findings: args.fail_on_findings,
+        fail_on_findings: args.fail_on_findings.map(Severity::from),
         sort: match args.sort {
             SortArg::Time => SortOrder::Time,
             SortArg::Score => SortOrder::Score,

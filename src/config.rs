@@ -1,6 +1,7 @@
 //! The plain configuration a command runs with, checked once by the CLI layer. Nothing below
 //! the CLI sees flags.
 
+use crate::detect::Severity;
 use crate::finding::SortOrder;
 use crate::output::summary::Diagnostics;
 use crate::output::{Format, RulesFormat};
@@ -38,8 +39,8 @@ pub struct ScanConfig {
     pub progress: bool,
     /// What the diagnostics on stderr show.
     pub diagnostics: Diagnostics,
-    /// Exit with code 1 when there are findings.
-    pub fail_on_findings: bool,
+    /// Exit with code 1 when there are findings of this severity or above.
+    pub fail_on_findings: Option<Severity>,
     /// Order of the findings.
     pub sort: SortOrder,
     /// Fold the same event read from several copies of a log into one finding.

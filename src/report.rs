@@ -3,6 +3,7 @@
 //! layer builds it; outputs and the summary read it and nothing else of the scan's internals.
 
 use crate::detect::attribution::Grade;
+use crate::detect::Severity;
 use crate::finding::Finding;
 use crate::problem::Problem;
 pub use crate::read::census::Tally;
@@ -28,6 +29,10 @@ pub struct Stats {
     pub chunks_skipped: u64,
     /// Records carved from slack (`--recover`).
     pub carved: u64,
+    /// WMI subscription events seen (Sysmon 19/20/21, WMI-Activity 5857/5861).
+    pub subscription_events: u64,
+    /// Windows' own subscriptions recognised (info: listed only with `--context`).
+    pub builtin_subscriptions: u64,
 }
 
 impl Stats {
@@ -40,6 +45,8 @@ impl Stats {
         self.chunks_parsed += other.chunks_parsed;
         self.chunks_skipped += other.chunks_skipped;
         self.carved += other.carved;
+        self.subscription_events += other.subscription_events;
+        self.builtin_subscriptions += other.builtin_subscriptions;
     }
 }
 
@@ -143,6 +150,14 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Findings of `severity` or above (`--fail-on-findings`; info only when asked).
+    pub fn findings_at_least(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity() >= severity)
+            .count()
+    }
+
     /// Problems that may have cost evidence (exit code 2), a failed pass included.
     pub fn evidence_problems(&self) -> usize {
         let failed_pass = matches!(self.execution, Some(Err(_)));

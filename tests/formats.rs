@@ -294,6 +294,11 @@ fn csv_rows_parse_and_formulas_are_neutralised() {
             "caller_admin",
             "attribution_rule",
             "attribution_evidence",
+            "kind",
+            "filter_name",
+            "filter_query",
+            "consumer_name",
+            "consumer_type",
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -329,16 +334,26 @@ fn sigma_export_is_valid_and_in_step_with_the_catalog() {
         .split("\n---\n")
         .map(|d| serde_norway::from_str(d).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{d}")))
         .collect();
-    // The catalog as `wmihunt rules` lists it.
+    // The registry catalog as `wmihunt rules` lists it; the subscription rules come last.
     let catalog: Vec<serde_json::Value> = stdout_of(&["rules", "--format", "ndjson"])
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "registry")
         .collect();
     assert_eq!(
         docs.len(),
-        2 * catalog.len(),
-        "a Sysmon and a Security rule each"
+        2 * catalog.len() + 2,
+        "a Sysmon and a Security rule each, and two subscription rules"
     );
+    let (docs, subscription) = docs.split_at(2 * catalog.len());
+    let sources: Vec<(Option<&str>, Option<&str>)> = subscription
+        .iter()
+        .map(|d| {
+            let ls = &d["logsource"];
+            (ls["category"].as_str(), ls["service"].as_str())
+        })
+        .collect();
+    assert_eq!(sources, [(Some("wmi_event"), None), (None, Some("wmi"))]);
     let mut ids: Vec<&str> = docs.iter().filter_map(|d| d["id"].as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -404,7 +419,15 @@ fn sigma_export_is_valid_and_in_step_with_the_catalog() {
             let tail = if value == "*" {
                 "\\\\[^\\\\]*$".to_string()
             } else {
-                format!("\\\\{value}$")
+                // As a regular expression: `(Default)` is `\(Default\)`.
+                let literal: String = value
+                    .chars()
+                    .flat_map(|c| {
+                        let escape = "\\.^$*+?()[]{}|".contains(c);
+                        escape.then_some('\\').into_iter().chain([c])
+                    })
+                    .collect();
+                format!("\\\\{literal}$")
             };
             assert!(
                 paths

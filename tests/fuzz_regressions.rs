@@ -13,12 +13,13 @@ use std::thread;
 use std::time::Duration;
 use wmihunt::{scan_buffer, ScanOptions};
 
-/// How long four scans of one small input may take, even in a debug build on a busy machine.
+/// How long six scans of one small input may take, even in a debug build on a busy machine.
 const LIMIT: Duration = Duration::from_secs(20);
 /// Stack of a rayon worker (the std default), where the CLI reads chunks.
 const WORKER_STACK: usize = 2 << 20;
 
-/// What identifies a finding: record id, chunk, detection id, `TargetObject`, carved or not.
+/// What identifies a finding: record id, chunk, detection id, `TargetObject` (a subscription's
+/// `filter -> consumer`), carved or not.
 type Key = (u64, u64, &'static str, String, bool);
 
 /// Findings of each (recover, pre-filter) combination.
@@ -26,15 +27,23 @@ type Key = (u64, u64, &'static str, String, bool);
 struct Scans {
     plain: (Vec<Key>, Vec<Key>),
     recover: (Vec<Key>, Vec<Key>),
+    /// With `--context`: every WmiPrvSE.exe write and subscription event read.
+    context: (Vec<Key>, Vec<Key>),
 }
 
 fn scan_keys(bytes: &[u8], prefilter: bool, recover: bool) -> Vec<Key> {
+    scan_keys_with(bytes, prefilter, recover, false)
+}
+
+/// `scan_keys`, with the context findings of `--context` when `context` is set.
+fn scan_keys_with(bytes: &[u8], prefilter: bool, recover: bool, context: bool) -> Vec<Key> {
     let options = ScanOptions {
         threads: 1,
         prefilter,
         recover,
         from: None,
         to: None,
+        context,
     };
     let result = scan_buffer(Path::new("crafted.evtx"), bytes, &options)
         .unwrap_or_else(|e| panic!("scan failed: {e}"));
@@ -43,17 +52,17 @@ fn scan_keys(bytes: &[u8], prefilter: bool, recover: bool) -> Vec<Key> {
         .iter()
         .map(|f| {
             (
-                f.event.record_id,
+                f.record_id(),
                 f.chunk,
-                f.matched.detection.id,
-                f.event.target_object.clone(),
+                f.detection().id,
+                f.subject(),
                 f.recovered,
             )
         })
         .collect()
 }
 
-/// Scans `bytes` four ways on a thread with a worker's stack; fails when that panics or takes
+/// Scans `bytes` six ways on a thread with a worker's stack; fails when that panics or takes
 /// longer than [`LIMIT`].
 fn scans(name: &str, bytes: Vec<u8>) -> Scans {
     let (send, receive) = mpsc::channel();
@@ -69,6 +78,10 @@ fn scans(name: &str, bytes: Vec<u8>) -> Scans {
                 recover: (
                     scan_keys(&bytes, true, true),
                     scan_keys(&bytes, false, true),
+                ),
+                context: (
+                    scan_keys_with(&bytes, true, false, true),
+                    scan_keys_with(&bytes, false, false, true),
                 ),
             };
             let _ = send.send(scans);
@@ -100,6 +113,10 @@ fn consistent(name: &str, bytes: Vec<u8>) -> Vec<Key> {
     assert_eq!(
         scans.recover.0, scans.recover.1,
         "{name}: the pre-filter changed the findings with --recover (with it, then without it)"
+    );
+    assert_eq!(
+        scans.context.0, scans.context.1,
+        "{name}: the pre-filter changed the findings with --context (with it, then without it)"
     );
     scans.plain.1
 }

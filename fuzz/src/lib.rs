@@ -16,7 +16,8 @@ pub const FILE_HEADER_SIZE: usize = 4096;
 /// Size of one chunk.
 pub const CHUNK_SIZE: usize = 65536;
 
-/// What identifies a finding: record id, chunk, detection id, `TargetObject`, carved or not.
+/// What identifies a finding: record id, chunk, detection id, `TargetObject` (a subscription's
+/// `filter -> consumer`), carved or not.
 pub type Key = (u64, u64, &'static str, String, bool);
 
 /// The identity of each finding, in output order.
@@ -25,10 +26,10 @@ pub fn keys(findings: &[Finding]) -> Vec<Key> {
         .iter()
         .map(|f| {
             (
-                f.event.record_id,
+                f.record_id(),
                 f.chunk,
-                f.matched.detection.id,
-                f.event.target_object.clone(),
+                f.detection().id,
+                f.subject(),
                 f.recovered,
             )
         })
@@ -43,6 +44,9 @@ pub fn options(prefilter: bool, recover: bool) -> ScanOptions {
         recover,
         from: None,
         to: None,
+        // Context findings too: every WmiPrvSE.exe write and subscription event the reader
+        // takes must be seen with and without the pre-filter.
+        context: true,
     }
 }
 

@@ -6,6 +6,9 @@
 //! components are separated by `\`; `*` is exactly one component; a final `**` is any number
 //! of components (zero included). The value pattern is a value name or `*` for any value.
 
+mod wider;
+
+use super::Severity;
 use serde::Serialize;
 
 /// Which hives a location applies to.
@@ -58,20 +61,60 @@ pub struct Detection {
     pub title: &'static str,
     /// MITRE ATT&CK technique ids (always ending with T1047, the WMI part).
     pub techniques: &'static [&'static str],
+    /// The severity of a value set with data at one of its locations: how directly the
+    /// location runs code. Other actions rank below it (`super::Action::severity`).
+    pub severity: Severity,
     /// Locations covered.
     pub locations: &'static [Location],
 }
+
+/// WMI permanent event subscriptions (Sysmon 19/20/21, WMI-Activity 5861): not a registry
+/// location, so not in `CATALOG`; `wmihunt rules` lists it after the registry detections.
+pub static WMI_SUBSCRIPTION: Detection = Detection {
+    id: "wmi_subscription",
+    title: "WMI permanent event subscription",
+    techniques: &["T1546.003", "T1047"],
+    severity: Severity::High,
+    locations: &[],
+};
+
+/// Any other registry write by WmiPrvSE.exe, reported as context with `--context`.
+pub static WMI_REGISTRY_WRITE: Detection = Detection {
+    id: "wmi_registry_write",
+    title: "Registry write by WMI (context)",
+    techniques: &["T1047"],
+    severity: Severity::Info,
+    locations: &[],
+};
 
 /// ATT&CK technique names, for outputs that carry them (ECS `threat.technique.name`).
 pub const TECHNIQUE_NAMES: &[(&str, &str)] = &[
     ("T1037", "Boot or Logon Initialization Scripts"),
     ("T1037.001", "Logon Script (Windows)"),
     ("T1047", "Windows Management Instrumentation"),
+    ("T1137.002", "Office Test"),
     ("T1176", "Browser Extensions"),
     ("T1543.003", "Windows Service"),
     ("T1546", "Event Triggered Execution"),
+    ("T1546.001", "Change Default File Association"),
+    (
+        "T1546.003",
+        "Windows Management Instrumentation Event Subscription",
+    ),
+    ("T1546.007", "Netsh Helper DLL"),
+    ("T1546.009", "AppCert DLLs"),
+    ("T1546.010", "AppInit DLLs"),
+    ("T1546.012", "Image File Execution Options Injection"),
+    ("T1546.015", "Component Object Model Hijacking"),
+    ("T1547", "Boot or Logon Autostart Execution"),
     ("T1547.001", "Registry Run Keys / Startup Folder"),
+    ("T1547.002", "Authentication Package"),
+    ("T1547.003", "Time Providers"),
     ("T1547.004", "Winlogon Helper DLL"),
+    ("T1547.005", "Security Support Provider"),
+    ("T1547.010", "Port Monitors"),
+    ("T1547.014", "Active Setup"),
+    ("T1556.002", "Password Filter DLL"),
 ];
 
 /// The name of an ATT&CK technique id used in the catalog ("" for an unknown id).
@@ -87,14 +130,32 @@ const fn loc(hives: HiveScope, key: &'static str, value: &'static str) -> Locati
 }
 
 use HiveScope::{Both, Machine, User};
+use Severity::High;
 
 /// Every detection, in the order matching tries them (an event yields at most one finding:
-/// the first location it matches).
-pub const CATALOG: &[Detection] = &[
+/// the first location it matches): the reference rule's, then the wider catalog's.
+pub const CATALOG: &[Detection] =
+    &concat::<{ REFERENCE.len() + wider::WIDER.len() }>(REFERENCE, wider::WIDER);
+
+/// `a` then `b` as one array, at compile time (`N` is their total length).
+const fn concat<const N: usize>(a: &[Detection], b: &[Detection]) -> [Detection; N] {
+    let mut out = [a[0]; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
+
+/// The detections of Elastic's reference rule ("Persistence via WMI Standard Registry
+/// Provider"), with the hive spellings fixed; kept as the rule has them.
+const REFERENCE: &[Detection] = &[
     Detection {
         id: "run_keys",
         title: "Run key written by WMI",
         techniques: &["T1547.001", "T1047"],
+        severity: High,
         locations: &[
             loc(
                 Both,
@@ -142,6 +203,7 @@ pub const CATALOG: &[Detection] = &[
         id: "service_image",
         title: "Service ImagePath or ServiceDll written by WMI",
         techniques: &["T1543.003", "T1047"],
+        severity: High,
         locations: &[
             loc(
                 Machine,
@@ -164,6 +226,7 @@ pub const CATALOG: &[Detection] = &[
         id: "winlogon_shell",
         title: "Winlogon Shell or Userinit written by WMI",
         techniques: &["T1547.004", "T1047"],
+        severity: High,
         locations: &[
             loc(
                 Both,
@@ -191,6 +254,7 @@ pub const CATALOG: &[Detection] = &[
         id: "logon_scripts",
         title: "Logon script written by WMI",
         techniques: &["T1037.001", "T1037", "T1047"],
+        severity: High,
         locations: &[
             loc(User, "Environment", "UserInitMprLogonScript"),
             loc(
@@ -239,6 +303,7 @@ pub const CATALOG: &[Detection] = &[
         id: "command_processor_autorun",
         title: "Command Processor AutoRun written by WMI",
         techniques: &["T1546", "T1047"],
+        severity: High,
         locations: &[loc(
             Both,
             "SOFTWARE\\Microsoft\\Command Processor",
@@ -249,6 +314,7 @@ pub const CATALOG: &[Detection] = &[
         id: "ctf_langbar_addin",
         title: "CTF language bar add-in written by WMI",
         techniques: &["T1546", "T1047"],
+        severity: High,
         locations: &[loc(
             Both,
             "SOFTWARE\\Microsoft\\Ctf\\LangBarAddin\\*",
@@ -259,6 +325,7 @@ pub const CATALOG: &[Detection] = &[
         id: "ie_extension",
         title: "Internet Explorer extension command written by WMI",
         techniques: &["T1176", "T1047"],
+        severity: High,
         locations: &[
             loc(
                 Both,

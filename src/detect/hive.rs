@@ -15,8 +15,18 @@ pub enum Hive {
         /// The SID (or other hive name, such as `.DEFAULT`) under `HKU`.
         sid: Option<String>,
     },
-    /// `HKU\<SID>_Classes`, `HKCR`, application hives (`\REGISTRY\A\…`) and anything else:
-    /// kept for output, never matched by persistence locations.
+    /// A classes hive: `HKCR` (`sid` `None`), the merged view whose writes land in
+    /// `HKLM\SOFTWARE\Classes` unless the user's own classes already hold the key, or
+    /// `HKU\<SID>_Classes`, the user's classes, which Windows mounts at
+    /// `HKU\<SID>\Software\Classes`. Matching reads it at that mount point (`CLASSES_MOUNT`),
+    /// so only locations under `SOFTWARE\Classes` (file and protocol handlers, COM servers) can
+    /// match in it.
+    Classes {
+        /// The user's SID (without `_Classes`), `None` for `HKCR`.
+        sid: Option<String>,
+    },
+    /// Application hives (`\REGISTRY\A\…`) and anything else: kept for output, never matched
+    /// by persistence locations.
     Other {
         /// The prefix as written, e.g. `HKCR` or `\REGISTRY\A`.
         prefix: String,
@@ -30,6 +40,8 @@ impl Hive {
             Hive::Machine => "HKLM",
             Hive::User { sid: Some(_) } => "HKU",
             Hive::User { sid: None } => "HKCU",
+            Hive::Classes { sid: Some(_) } => "HKU",
+            Hive::Classes { sid: None } => "HKCR",
             Hive::Other { prefix } => prefix,
         }
     }
@@ -53,8 +65,13 @@ pub const MACHINE_PREFIXES: &[&str] = &["\\REGISTRY\\MACHINE", "HKEY_LOCAL_MACHI
 pub const USERS_PREFIXES: &[&str] = &["\\REGISTRY\\USER", "HKEY_USERS", "HKU"];
 /// Spellings of `HKCU`.
 pub const CURRENT_USER_PREFIXES: &[&str] = &["HKEY_CURRENT_USER", "HKCU"];
-/// A hive under `HKU` whose name ends so is a classes hive: never a persistence location.
+/// Spellings of `HKCR` (it has no kernel spelling: it is a view, not a hive).
+pub const CLASSES_ROOT_PREFIXES: &[&str] = &["HKEY_CLASSES_ROOT", "HKCR"];
+/// A hive under `HKU` whose name ends so is the user's classes hive.
 pub const CLASSES_HIVE_SUFFIX: &str = "_Classes";
+/// Where a classes hive sits in its parent hive: `HKCR\x` and `HKU\<SID>_Classes\x` are read
+/// as `SOFTWARE\Classes\x` of the machine and of the user.
+pub const CLASSES_MOUNT: [&str; 2] = ["SOFTWARE", "Classes"];
 /// The component of the 32-bit view of a key; matching skips it wherever it stands.
 pub const WOW64_NODE: &str = "WOW6432Node";
 /// The key directly under which a numbered control set is read as `CurrentControlSet`.
@@ -100,30 +117,37 @@ impl KeyPath {
                 };
             }
         }
-        for prefix in CURRENT_USER_PREFIXES {
-            if let Some(rest) = strip_prefix_ci(path, prefix) {
-                return KeyPath {
-                    hive: Hive::User { sid: None },
-                    components: split_components(rest),
-                };
+        for (prefixes, hive) in [
+            (CURRENT_USER_PREFIXES, Hive::User { sid: None }),
+            (CLASSES_ROOT_PREFIXES, Hive::Classes { sid: None }),
+        ] {
+            for prefix in prefixes {
+                if let Some(rest) = strip_prefix_ci(path, prefix) {
+                    return KeyPath {
+                        hive,
+                        components: split_components(rest),
+                    };
+                }
             }
         }
         for prefix in USERS_PREFIXES {
             if let Some(rest) = strip_prefix_ci(path, prefix) {
                 let (sid, below) = rest.split_once('\\').unwrap_or((rest, ""));
-                let is_classes = sid
+                let classes_of = sid
                     .len()
                     .checked_sub(CLASSES_HIVE_SUFFIX.len())
-                    .and_then(|at| sid.get(at..))
-                    .is_some_and(|tail| tail.eq_ignore_ascii_case(CLASSES_HIVE_SUFFIX));
-                let hive = if is_classes {
-                    Hive::Other {
-                        prefix: format!("HKU\\{sid}"),
-                    }
-                } else {
-                    Hive::User {
+                    .filter(|&at| {
+                        sid.get(at..)
+                            .is_some_and(|tail| tail.eq_ignore_ascii_case(CLASSES_HIVE_SUFFIX))
+                    })
+                    .and_then(|at| sid.get(..at));
+                let hive = match classes_of {
+                    Some(user) => Hive::Classes {
+                        sid: Some(user.to_owned()),
+                    },
+                    None => Hive::User {
                         sid: Some(sid.to_owned()),
-                    }
+                    },
                 };
                 return KeyPath {
                     hive,
@@ -131,7 +155,7 @@ impl KeyPath {
                 };
             }
         }
-        // Anything else (HKCR, \REGISTRY\A\{GUID}, garbage): keep the first component as the
+        // Anything else (\REGISTRY\A\{GUID}, garbage): keep the first component as the
         // prefix so the output still shows where the write went.
         let (prefix, rest) = match path.strip_prefix("\\REGISTRY\\") {
             Some(after) => {
@@ -150,9 +174,15 @@ impl KeyPath {
     }
 
     /// Components as persistence matching sees them: `WOW6432Node` dropped (the 32-bit view
-    /// of the same autostart key) and `ControlSet00N` read as `CurrentControlSet`.
+    /// of the same autostart key), `ControlSet00N` read as `CurrentControlSet`, and a classes
+    /// hive read where it is mounted (`SOFTWARE\Classes\…`).
     pub fn match_components(&self) -> Vec<&str> {
-        self.components
+        let mount: &[&str] = match self.hive {
+            Hive::Classes { .. } => &CLASSES_MOUNT,
+            _ => &[],
+        };
+        let below = self
+            .components
             .iter()
             .enumerate()
             .filter(|(_, c)| !c.eq_ignore_ascii_case(WOW64_NODE))
@@ -162,18 +192,40 @@ impl KeyPath {
                 } else {
                     c.as_str()
                 }
-            })
-            .collect()
+            });
+        mount.iter().copied().chain(below).collect()
     }
 
-    /// Whether component `i` is a `ControlSet00N` directly under `SYSTEM`.
+    /// Whether component `i` is a `ControlSet00N` directly under `SYSTEM` at the top of a hive
+    /// (a classes hive has no `SYSTEM` key: it is mounted below `SOFTWARE`).
     fn is_numbered_control_set(&self, i: usize) -> bool {
         i == 1
+            && !matches!(self.hive, Hive::Classes { .. })
             && self.components.get(1).is_some_and(|c| is_control_set(c))
             && self
                 .components
                 .first()
                 .is_some_and(|c| c.eq_ignore_ascii_case(SYSTEM_KEY))
+    }
+
+    /// The canonical hive prefix: `HKLM`, `HKU\<SID>`, `HKCU`, `HKCR`, `HKU\<SID>_Classes`, or
+    /// an unknown prefix as written.
+    pub fn hive_prefix(&self) -> String {
+        match &self.hive {
+            Hive::User { sid: Some(sid) } => format!("HKU\\{sid}"),
+            Hive::Classes { sid: Some(sid) } => format!("HKU\\{sid}{CLASSES_HIVE_SUFFIX}"),
+            other => other.label().to_string(),
+        }
+    }
+
+    /// The path below the hive prefix, normalised as in `Display` (`""` for the hive itself).
+    pub fn below_hive(&self) -> String {
+        let shown = self.to_string();
+        let prefix = self.hive_prefix();
+        shown
+            .get(prefix.len()..)
+            .map(|rest| rest.strip_prefix('\\').unwrap_or(rest).to_string())
+            .unwrap_or_default()
     }
 
     /// Splits off the last component as a value name, for value-level events (the key stays).
@@ -197,10 +249,7 @@ impl fmt::Display for KeyPath {
     /// The normalised spelling: canonical hive prefix, `CurrentControlSet` for numbered
     /// control sets, the rest as written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.hive {
-            Hive::User { sid: Some(sid) } => write!(f, "HKU\\{sid}")?,
-            other => f.write_str(other.label())?,
-        }
+        f.write_str(&self.hive_prefix())?;
         for (i, c) in self.components.iter().enumerate() {
             if self.is_numbered_control_set(i) {
                 write!(f, "\\{CURRENT_CONTROL_SET}")?;
@@ -266,12 +315,57 @@ mod tests {
     }
 
     #[test]
-    fn classes_and_unknown_hives_are_other() {
-        assert!(matches!(
-            parse("HKU\\S-1-5-21-1_Classes\\CLSID").0,
-            Hive::Other { .. }
-        ));
-        assert!(matches!(parse("HKCR\\CLSID\\x").0, Hive::Other { .. }));
+    fn classes_hives_are_read_where_they_are_mounted() {
+        let user = Some("S-1-5-21-1".to_string());
+        for p in [
+            "HKU\\S-1-5-21-1_Classes\\ms-browser\\shell",
+            "HKEY_USERS\\S-1-5-21-1_CLASSES\\ms-browser\\shell",
+            "\\REGISTRY\\USER\\S-1-5-21-1_Classes\\WOW6432Node\\ms-browser\\shell",
+        ] {
+            assert_eq!(
+                parse(p),
+                (
+                    Hive::Classes { sid: user.clone() },
+                    ["SOFTWARE", "Classes", "ms-browser", "shell"]
+                        .map(String::from)
+                        .to_vec()
+                ),
+                "{p}"
+            );
+        }
+        for p in [
+            "HKCR\\ms-browser\\shell",
+            "hkey_classes_root\\ms-browser\\shell",
+        ] {
+            assert_eq!(
+                parse(p),
+                (
+                    Hive::Classes { sid: None },
+                    ["SOFTWARE", "Classes", "ms-browser", "shell"]
+                        .map(String::from)
+                        .to_vec()
+                ),
+                "{p}"
+            );
+        }
+        let k = KeyPath::parse("HKEY_USERS\\S-1-5-21-1_CLASSES\\CLSID\\{x}");
+        assert_eq!(k.to_string(), "HKU\\S-1-5-21-1_Classes\\CLSID\\{x}");
+        assert_eq!(k.hive.label(), "HKU");
+        assert_eq!(k.below_hive(), "CLSID\\{x}");
+        let k = KeyPath::parse("HKCR\\SYSTEM\\ControlSet001");
+        assert_eq!(k.to_string(), "HKCR\\SYSTEM\\ControlSet001");
+        assert_eq!(k.match_components()[3], "ControlSet001");
+        // A user hive named only `_Classes` is the classes hive of an empty name.
+        assert_eq!(
+            parse("HKU\\_Classes\\x").0,
+            Hive::Classes {
+                sid: Some(String::new())
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_hives_are_other() {
         assert!(matches!(
             parse("\\REGISTRY\\A\\{1234}\\Root").0,
             Hive::Other { .. }
@@ -279,6 +373,10 @@ mod tests {
         // A prefix must end at a component boundary.
         assert!(matches!(parse("HKLMX\\SOFTWARE").0, Hive::Other { .. }));
         assert!(matches!(parse("HKUSER\\x").0, Hive::Other { .. }));
+        assert!(matches!(parse("HKCRX\\x").0, Hive::Other { .. }));
+        let k = KeyPath::parse("\\REGISTRY\\A\\{1234}\\Root");
+        assert_eq!(k.hive_prefix(), "\\REGISTRY\\A");
+        assert_eq!(k.below_hive(), "{1234}\\Root");
     }
 
     #[test]

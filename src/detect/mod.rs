@@ -9,11 +9,13 @@
 pub mod attribution;
 pub mod catalog;
 pub mod hive;
+pub mod mof;
 pub mod payload;
+pub mod subscription;
 pub mod triage;
 
 use crate::event::registry::RegistryEvent;
-use catalog::{Detection, HiveScope, Location, CATALOG};
+use catalog::{Detection, HiveScope, Location, CATALOG, WMI_REGISTRY_WRITE};
 use hive::{Hive, KeyPath};
 use serde::Serialize;
 
@@ -66,15 +68,20 @@ impl Action {
         matches!(self, Action::SetValue | Action::DeleteValue)
     }
 
-    /// How serious the action is on a persistence location: data written is the attack
-    /// itself; a key created or renamed into place is preparation; a deletion is cleanup or
-    /// tampering.
-    pub fn severity(&self) -> Severity {
+    /// How serious the action is on a location whose value set is `base` (the detection's
+    /// severity): data written is the attack itself; a key created or renamed into place is
+    /// preparation, a step below; a deletion is cleanup or tampering, low at most.
+    pub fn severity_at(&self, base: Severity) -> Severity {
         match self {
-            Action::SetValue => Severity::High,
-            Action::CreateKey | Action::RenameKey => Severity::Medium,
-            Action::DeleteKey | Action::DeleteValue => Severity::Low,
+            Action::SetValue => base,
+            Action::CreateKey | Action::RenameKey => base.lowered(),
+            Action::DeleteKey | Action::DeleteValue => base.min(Severity::Low),
         }
+    }
+
+    /// The severity on a location of the highest severity, as the reference rule ranks it.
+    pub fn severity(&self) -> Severity {
+        self.severity_at(Severity::High)
     }
 }
 
@@ -82,6 +89,9 @@ impl Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Context, not a finding (`--context`): what else WMI did, and Windows' own
+    /// subscriptions. Kept apart in the summary and the exit code.
+    Info,
     /// Deletions.
     Low,
     /// Key creation or rename onto a persistence path.
@@ -94,6 +104,7 @@ impl Severity {
     /// Elastic's risk score for the severity.
     pub fn risk_score(self) -> u8 {
         match self {
+            Severity::Info => 0,
             Severity::Low => 21,
             Severity::Medium => 47,
             Severity::High => 73,
@@ -103,9 +114,21 @@ impl Severity {
     /// Lower-case name, as in NDJSON.
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",
+        }
+    }
+}
+
+impl Severity {
+    /// One step down (info stays info).
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
         }
     }
 }
@@ -117,14 +140,21 @@ pub struct Match {
     pub action: Action,
     /// The detection that fired.
     pub detection: &'static Detection,
-    /// The location pattern that matched.
-    pub location: &'static Location,
+    /// The location pattern that matched (`None` for a context write, which matched none).
+    pub location: Option<&'static Location>,
     /// The key the event touched (for a rename: the side that matched), normalised.
     pub key: KeyPath,
     /// The value name, for value-level actions.
     pub value_name: Option<String>,
     /// The writer is WmiPrvSE.exe outside `System32\wbem` / `SysWOW64\wbem`.
     pub unusual_image: bool,
+}
+
+impl Match {
+    /// The finding's severity: the detection's, as the action ranks it.
+    pub fn severity(&self) -> Severity {
+        self.action.severity_at(self.detection.severity)
+    }
 }
 
 /// Whether `image`'s final path component is `WmiPrvSE.exe` (ASCII case-insensitive, as
@@ -225,11 +255,34 @@ impl Matcher {
             Some(Match {
                 action: action.clone(),
                 detection,
-                location,
+                location: Some(location),
                 key,
                 value_name,
                 unusual_image,
             })
+        })
+    }
+
+    /// Any WmiPrvSE.exe registry write as context (`--context`): the event's own key, under
+    /// the detection `wmi_registry_write` (severity info), whether or not it is a location.
+    pub fn context_match(&self, event: &RegistryEvent) -> Option<Match> {
+        if !is_wmiprvse(&event.image) {
+            return None;
+        }
+        let action = Action::from_event(event.event_id, &event.event_type)?;
+        let key = KeyPath::parse(&event.target_object);
+        let (key, value_name) = if action.targets_value() {
+            key.split_value()
+        } else {
+            (key, None)
+        };
+        Some(Match {
+            action,
+            detection: &WMI_REGISTRY_WRITE,
+            location: None,
+            key,
+            value_name,
+            unusual_image: !is_standard_wmiprvse_location(&event.image),
         })
     }
 
@@ -257,6 +310,9 @@ fn hive_allowed(hives: HiveScope, hive: &Hive) -> bool {
     match hive {
         Hive::Machine => matches!(hives, HiveScope::Machine | HiveScope::Both),
         Hive::User { .. } => matches!(hives, HiveScope::User | HiveScope::Both),
+        // HKCR writes land in the machine's classes (unless the user's hold the key already).
+        Hive::Classes { sid: None } => matches!(hives, HiveScope::Machine | HiveScope::Both),
+        Hive::Classes { sid: Some(_) } => matches!(hives, HiveScope::User | HiveScope::Both),
         Hive::Other { .. } => false,
     }
 }

@@ -11,7 +11,9 @@ pub mod logon;
 pub mod network;
 pub mod process;
 pub mod registry;
+pub mod scanned;
 pub mod script;
+pub mod subscription;
 pub mod wmi_activity;
 
 use crate::read::rendered::Rendered;

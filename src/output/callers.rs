@@ -109,10 +109,10 @@ pub fn write_hosts(out: &mut dyn Write, report: &RunReport, time: &TimeDisplay) 
         let Some(a) = &f.attribution else {
             continue;
         };
-        let row = rows.entry((f.event.host.clone(), named(a))).or_default();
+        let row = rows.entry((f.host().to_string(), named(a))).or_default();
         row.grade = row.grade.max(Some(a.grade));
         row.findings += 1;
-        let t = f.event.timestamp;
+        let t = f.timestamp();
         row.first = Some(row.first.map_or(t, |v| v.min(t)));
         row.last = Some(row.last.map_or(t, |v| v.max(t)));
     }

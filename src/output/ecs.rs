@@ -1,12 +1,15 @@
-//! Elastic Common Schema output: one alert document per line, with ECS field names and types
-//! (checked by a test against `docs/ecs-fields.tsv`), optionally as Elasticsearch `_bulk`
-//! request lines. wmihunt's own extras (score, indicators, payload, execution, attribution)
-//! sit under `wmihunt.*`, outside the ECS namespace.
+//! Elastic Common Schema output: one alert document per line (an event document for info
+//! context), with ECS field names and types (checked by a test against `docs/ecs-fields.tsv`),
+//! optionally as Elasticsearch `_bulk` request lines. wmihunt's own extras (score, indicators,
+//! payload, execution, attribution, a subscription's parts) sit under `wmihunt.*`, outside the ECS
+//! namespace. A registry finding and a subscription each have their own document function.
 
-use crate::detect::catalog::technique_name;
-use crate::detect::hive::Hive;
-use crate::detect::Action;
-use crate::finding::Finding;
+use super::ndjson_subscription::SubscriptionLine;
+use crate::detect::catalog::{technique_name, Detection};
+use crate::detect::subscription;
+use crate::detect::{Action, Match, Severity};
+use crate::event::registry::RegistryEvent;
+use crate::finding::{Finding, FindingKind, SubscriptionFinding};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -16,10 +19,51 @@ pub const ECS_VERSION: &str = "8.11.0";
 
 /// The ECS document of a finding.
 pub fn document(f: &Finding) -> Value {
-    let e = &f.event;
-    let m = &f.matched;
+    match &f.kind {
+        FindingKind::Registry { event, matched } => registry_document(f, event, matched),
+        FindingKind::Subscription(s) => subscription_document(f, s),
+    }
+}
+
+/// `event.kind`: context is an event, a finding an alert.
+fn event_kind(severity: Severity) -> &'static str {
+    if severity == Severity::Info {
+        "event"
+    } else {
+        "alert"
+    }
+}
+
+/// `wmihunt`: what every finding carries beyond ECS (a kind's own fields are added to it).
+fn wmihunt_field(f: &Finding, kind: &str) -> Value {
+    json!({
+        "kind": kind,
+        "severity": f.severity().as_str(),
+        "score": f.score(),
+        "indicators": f.indicators,
+        "payload": f.payload,
+        "execution": f.execution,
+        "duplicate_sources": f.also_in.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        "chunk": f.chunk,
+        "recovered": f.recovered,
+    })
+}
+
+/// `threat`: the detection's ATT&CK techniques.
+fn threat(d: &Detection) -> Value {
+    json!({
+        "framework": "MITRE ATT&CK",
+        "technique": {
+            "id": d.techniques,
+            "name": d.techniques.iter().map(|t| technique_name(t)).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// The ECS document of a registry finding.
+fn registry_document(f: &Finding, e: &RegistryEvent, m: &Match) -> Value {
     let severity = f.severity();
-    let (registry, path) = registry_field(f);
+    let (registry, path) = registry_field(e, m);
     let image_name = e.image.rsplit(['\\', '/']).next().unwrap_or(&e.image);
     let (verb, event_type) = match m.action {
         Action::SetValue => ("set", "change"),
@@ -42,7 +86,7 @@ pub fn document(f: &Finding) -> Value {
         "ecs": { "version": ECS_VERSION },
         "message": format!("{} {} by {} on {}", path, verb, image_name, e.host),
         "event": {
-            "kind": "alert",
+            "kind": event_kind(severity),
             "category": ["registry"],
             "type": [event_type],
             "action": m.action.as_str(),
@@ -57,15 +101,8 @@ pub fn document(f: &Finding) -> Value {
         "rule": {
             "id": m.detection.id,
             "name": m.detection.title,
-            "reference": m.location.pattern(),
         },
-        "threat": {
-            "framework": "MITRE ATT&CK",
-            "technique": {
-                "id": m.detection.techniques,
-                "name": m.detection.techniques.iter().map(|t| technique_name(t)).collect::<Vec<_>>(),
-            },
-        },
+        "threat": threat(m.detection),
         "log": { "file": { "path": f.source.to_string_lossy() } },
         "winlog": {
             "record_id": e.record_id.to_string(),
@@ -73,18 +110,12 @@ pub fn document(f: &Finding) -> Value {
             "computer_name": e.host,
             "event_id": e.event_id.to_string(),
         },
-        "wmihunt": {
-            "severity": severity.as_str(),
-            "score": f.score(),
-            "indicators": f.indicators,
-            "payload": f.payload,
-            "execution": f.execution,
-            "duplicate_sources": f.also_in.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>(),
-            "chunk": f.chunk,
-            "recovered": f.recovered,
-            "image_unusual_location": m.unusual_image,
-        },
+        "wmihunt": wmihunt_field(f, "registry"),
     });
+    doc["wmihunt"]["image_unusual_location"] = json!(m.unusual_image);
+    if let Some(location) = m.location {
+        doc["rule"]["reference"] = json!(location.pattern());
+    }
     if let Some(user) = &e.user {
         doc["user"] = json!({ "name": user });
     }
@@ -129,18 +160,81 @@ fn add_attribution(doc: &mut Value, f: &Finding) {
     }
 }
 
+/// The ECS document of a subscription: a configuration change on the host, its parts (from the
+/// NDJSON line) under `wmihunt.subscription`.
+fn subscription_document(f: &Finding, s: &SubscriptionFinding) -> Value {
+    let a = &s.anchor;
+    let sub = &s.subscription;
+    let severity = f.severity();
+    let operation = subscription::operation(a);
+    let event_type = match operation.as_str() {
+        "Deleted" => "deletion",
+        "Modified" => "change",
+        _ => "creation",
+    };
+    let filter = sub.filter.as_ref().map_or("?", |x| x.name.as_str());
+    let consumer = sub
+        .consumer
+        .as_ref()
+        .map_or("? consumer ?".to_string(), |c| {
+            format!("{} consumer {}", c.kind.as_str(), c.name)
+        });
+    let line = serde_json::to_value(SubscriptionLine::new(f, s)).unwrap_or(Value::Null);
+    let parts: serde_json::Map<String, Value> = [
+        "builtin",
+        "bound",
+        "filter",
+        "consumer",
+        "creator_sid",
+        "registered",
+        "removed",
+        "evidence",
+        "consumer_loaded",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), line.get(*k).cloned().unwrap_or(Value::Null)))
+    .collect();
+    let mut doc = json!({
+        "@timestamp": a.timestamp.to_string(),
+        "ecs": { "version": ECS_VERSION },
+        "message": format!("WMI subscription {operation}: filter {filter} -> {consumer} on {}", a.host),
+        "event": {
+            "kind": event_kind(severity),
+            "category": ["configuration"],
+            "type": [event_type],
+            "action": operation,
+            "code": a.event_id.to_string(),
+            "provider": a.provider,
+            "severity": severity.risk_score(),
+            "risk_score": f64::from(severity.risk_score()),
+        },
+        "host": { "name": a.host },
+        "rule": { "id": f.detection().id, "name": f.detection().title },
+        "threat": threat(f.detection()),
+        "log": { "file": { "path": f.source.to_string_lossy() } },
+        "winlog": {
+            "record_id": a.record_id.to_string(),
+            "channel": a.channel,
+            "computer_name": a.host,
+            "event_id": a.event_id.to_string(),
+        },
+        "wmihunt": wmihunt_field(f, "subscription"),
+    });
+    doc["wmihunt"]["subscription"] = Value::Object(parts);
+    if let Some(user) = &a.user {
+        doc["user"] = json!({ "name": user });
+    }
+    add_attribution(&mut doc, f);
+    doc
+}
+
 /// ECS `registry`, and the whole path it names. `registry.key` is the key below the hive;
 /// `registry.path` the whole path with the value, as Elastic's own Windows integrations write
 /// them.
-fn registry_field(f: &Finding) -> (Value, String) {
-    let m = &f.matched;
+fn registry_field(e: &RegistryEvent, m: &Match) -> (Value, String) {
     let normalised = m.key.to_string();
     let hive = m.key.hive.label();
-    let key = match &m.key.hive {
-        Hive::User { sid: Some(sid) } => normalised.strip_prefix(&format!("HKU\\{sid}\\")),
-        _ => normalised.strip_prefix(&format!("{hive}\\")),
-    }
-    .unwrap_or("");
+    let key = m.key.below_hive();
     let path = match &m.value_name {
         Some(value) => format!("{normalised}\\{value}"),
         None => normalised.clone(),
@@ -153,7 +247,7 @@ fn registry_field(f: &Finding) -> (Value, String) {
     if let Some(value) = &m.value_name {
         registry["value"] = json!(value);
     }
-    if let Some(data) = &f.event.details {
+    if let Some(data) = &e.details {
         registry["data"] = json!({ "strings": [data] });
     }
     (registry, path)

@@ -56,13 +56,14 @@ pub fn hosts(report: &RunReport) -> BTreeMap<String, Host> {
         }
     }
     for f in &report.findings {
-        let host = hosts.entry(f.event.host.clone()).or_default();
-        host.findings += 1;
+        let host = hosts.entry(f.host().to_string()).or_default();
+        // Info context is listed by detection, not counted as findings.
+        host.findings += u64::from(!f.is_info());
         *host
             .by_detection
-            .entry((f.matched.detection.id, f.severity().as_str()))
+            .entry((f.detection().id, f.severity().as_str()))
             .or_default() += 1;
-        let t = f.event.timestamp;
+        let t = f.timestamp();
         host.first = Some(host.first.map_or(t, |v| v.min(t)));
         host.last = Some(host.last.map_or(t, |v| v.max(t)));
     }

@@ -8,14 +8,16 @@ pub mod csv;
 pub mod ecs;
 pub mod hosts;
 pub mod ndjson;
+pub mod ndjson_subscription;
 pub mod sanitize;
 pub mod sigma;
+pub mod sigma_subscription;
 pub mod summary;
 pub mod table;
 pub mod timesketch;
 
-use crate::detect::catalog::{Location, CATALOG};
-use crate::detect::{Action, Severity};
+use crate::detect::catalog::{Location, CATALOG, WMI_SUBSCRIPTION};
+use crate::detect::Action;
 use crate::finding::Finding;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -97,6 +99,7 @@ pub fn write_findings(
 
 #[derive(Serialize)]
 struct RuleLine {
+    kind: &'static str,
     id: &'static str,
     title: &'static str,
     techniques: &'static [&'static str],
@@ -118,11 +121,12 @@ pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) 
         RulesFormat::Ndjson => {
             for d in CATALOG {
                 let line = RuleLine {
+                    kind: "registry",
                     id: d.id,
                     title: d.title,
                     techniques: d.techniques,
-                    severity: Severity::High.as_str(),
-                    risk_score: Severity::High.risk_score(),
+                    severity: d.severity.as_str(),
+                    risk_score: d.severity.risk_score(),
                     severity_by_action: [
                         Action::SetValue,
                         Action::CreateKey,
@@ -130,14 +134,63 @@ pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) 
                         Action::DeleteValue,
                         Action::DeleteKey,
                     ]
-                    .map(|a| (a.as_str(), a.severity().as_str())),
+                    .map(|a| (a.as_str(), a.severity_at(d.severity).as_str())),
                     locations: d.locations.iter().map(|l| l.pattern()).collect(),
                     location_parts: d.locations,
                 };
                 serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;
             }
-            Ok(())
+            serde_json::to_writer(&mut *out, &subscription_rule())?;
+            out.write_all(b"\n")
         }
+    }
+}
+
+/// What each source of a subscription is, for `wmihunt rules`.
+pub const SUBSCRIPTION_SOURCES: [&str; 5] = [
+    "Sysmon 19 (WmiEventFilter)",
+    "Sysmon 20 (WmiEventConsumer)",
+    "Sysmon 21 (WmiEventConsumerToFilter)",
+    "WMI-Activity 5861 (permanent consumer bound to a filter)",
+    "WMI-Activity 5857 (a consumer's provider loaded: the subscription fired)",
+];
+
+/// The severity of a subscription, by what the evidence shows it runs.
+pub const SUBSCRIPTION_SEVERITY: [(&str, &str); 5] = [
+    ("CommandLine or ActiveScript consumer", "high"),
+    ("consumer of a class of its own", "medium"),
+    (
+        "NTEventLog, LogFile or SMTP consumer; only deletions seen",
+        "low",
+    ),
+    ("Windows built-in; a filter alone (with --context)", "info"),
+    ("no consumer seen, bound", "medium"),
+];
+
+#[derive(Serialize)]
+struct SubscriptionRuleLine {
+    kind: &'static str,
+    id: &'static str,
+    title: &'static str,
+    techniques: &'static [&'static str],
+    severity: &'static str,
+    risk_score: u8,
+    severity_by_consumer: [(&'static str, &'static str); 5],
+    sources: [&'static str; 5],
+}
+
+/// The subscription detection's `wmihunt rules` line.
+fn subscription_rule() -> SubscriptionRuleLine {
+    let d = &WMI_SUBSCRIPTION;
+    SubscriptionRuleLine {
+        kind: "subscription",
+        id: d.id,
+        title: d.title,
+        techniques: d.techniques,
+        severity: d.severity.as_str(),
+        risk_score: d.severity.risk_score(),
+        severity_by_consumer: SUBSCRIPTION_SEVERITY,
+        sources: SUBSCRIPTION_SOURCES,
     }
 }

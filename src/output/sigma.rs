@@ -11,8 +11,9 @@
 
 use crate::detect::catalog::{Detection, HiveScope, Location, CATALOG};
 use crate::detect::hive::{
-    CLASSES_HIVE_SUFFIX, CONTROL_SET_DIGITS, CONTROL_SET_PREFIX, CURRENT_CONTROL_SET,
-    CURRENT_USER_PREFIXES, MACHINE_PREFIXES, SYSTEM_KEY, USERS_PREFIXES, WOW64_NODE,
+    CLASSES_HIVE_SUFFIX, CLASSES_MOUNT, CLASSES_ROOT_PREFIXES, CONTROL_SET_DIGITS,
+    CONTROL_SET_PREFIX, CURRENT_CONTROL_SET, CURRENT_USER_PREFIXES, MACHINE_PREFIXES, SYSTEM_KEY,
+    USERS_PREFIXES, WOW64_NODE,
 };
 use std::io::{self, Write};
 
@@ -37,7 +38,7 @@ impl Source {
 
 /// A stable UUID for a seed (Sigma requires one): FNV-1a over the seed, shaped as a
 /// version-4-style UUID so that validators accept it.
-fn rule_uuid(seed: &str) -> String {
+pub(super) fn rule_uuid(seed: &str) -> String {
     let hash = |start: u64| {
         seed.bytes().fold(start, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
@@ -64,7 +65,7 @@ fn rule_id(d: &Detection, source: Source) -> String {
 }
 
 /// YAML single-quoted scalar (backslashes stay literal).
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -132,14 +133,47 @@ fn hive_re(hives: HiveScope) -> String {
     }
 }
 
-/// A user hive that is a classes hive (`HKU\<SID>_Classes`): matching never looks in it, but
-/// the `HKU\<SID>` part of `hive_re` cannot leave it out, so rules filter it.
+/// A user hive that is a classes hive (`HKU\<SID>_Classes`): `hive_re`'s `HKU\<SID>` also
+/// matches it, where matching reads a different path (the classes hive is mounted below
+/// `SOFTWARE\Classes`), so rules filter it out of those paths.
 fn classes_hive_re() -> String {
     format!(
         "^({})\\\\{ANY_COMPONENT}{}(\\\\|$)",
         alternatives(USERS_PREFIXES.iter().copied()),
         re_literal(CLASSES_HIVE_SUFFIX)
     )
+}
+
+/// The key below `SOFTWARE\Classes` of a location under it: where a classes hive (`HKCR`,
+/// `HKU\<SID>_Classes`) holds the same key.
+fn classes_rest(l: &Location) -> Option<&'static str> {
+    let mut parts = l.key.splitn(3, '\\');
+    let mounted = CLASSES_MOUNT
+        .iter()
+        .all(|m| parts.next().is_some_and(|p| p.eq_ignore_ascii_case(m)));
+    if mounted {
+        parts.next()
+    } else {
+        None
+    }
+}
+
+/// The classes hives that hold `l`'s key (below `SOFTWARE\Classes`), in every spelling, with
+/// the rest of the key: `HKCR` for the machine, `HKU\<SID>_Classes` for users.
+fn classes_prefix_re(l: &Location) -> Option<String> {
+    let rest = classes_rest(l)?;
+    let root = alternatives(CLASSES_ROOT_PREFIXES.iter().copied());
+    let user = format!(
+        "({})\\\\{ANY_COMPONENT}{}",
+        alternatives(USERS_PREFIXES.iter().copied()),
+        re_literal(CLASSES_HIVE_SUFFIX)
+    );
+    let hives = match l.hives {
+        HiveScope::Machine => root,
+        HiveScope::User => user,
+        HiveScope::Both => format!("{root}|{user}"),
+    };
+    Some(format!("^({hives}){}{}", key_re(rest), trailing_views(l)))
 }
 
 /// A key pattern from the catalog as the regular expression of the path below the hive, each
@@ -214,6 +248,16 @@ fn value_path_re(l: &Location) -> String {
     )
 }
 
+/// The key of `l` in a classes hive, as a whole-string expression.
+fn classes_key_path_re(l: &Location) -> Option<String> {
+    classes_prefix_re(l).map(|prefix| format!("{prefix}$"))
+}
+
+/// Key and value of `l` in a classes hive, as one path.
+fn classes_value_path_re(l: &Location) -> Option<String> {
+    classes_prefix_re(l).map(|prefix| format!("{prefix}\\\\{}$", value_name_re(l)))
+}
+
 /// `items` without repeats, in first-seen order.
 fn distinct(items: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -265,7 +309,8 @@ fn write_writer(out: &mut dyn Write, field: &str) -> io::Result<()> {
 
 /// The detection over Sysmon events: value events (`SetValue`, `DeleteValue`) name key and
 /// value in `TargetObject`; key events (`CreateKey`, `DeleteKey`, `RenameKey`) name a key,
-/// and a rename also the new key in `NewName`.
+/// and a rename also the new key in `NewName`. Locations under `SOFTWARE\Classes` also match
+/// in the classes hives, in selections of their own (the classes-hive filter does not apply).
 fn write_sysmon_detection(out: &mut dyn Write, d: &Detection) -> io::Result<()> {
     let value_paths = distinct(d.locations.iter().map(value_path_re));
     let key_paths = distinct(d.locations.iter().map(key_path_re));
@@ -295,25 +340,55 @@ fn write_sysmon_detection(out: &mut dyn Write, d: &Detection) -> io::Result<()> 
         ],
     )?;
     let either = "(value_event and value_path) or (key_event and key_path)";
-    if has_user_hives(d) {
+    let mut terms = if has_user_hives(d) {
         let classes = [classes_hive_re()];
         write_selection(out, "classes_hive", &[("TargetObject|re|i", &classes)])?;
         write_selection(out, "classes_hive_new_name", &[("NewName|re|i", &classes)])?;
-        writeln!(
-            out,
-            "    condition: writer and ((({either}) and not classes_hive) or (renamed_to and not classes_hive_new_name))"
-        )
+        vec![
+            format!("(({either}) and not classes_hive)"),
+            "(renamed_to and not classes_hive_new_name)".to_string(),
+        ]
     } else {
-        writeln!(out, "    condition: writer and ({either} or renamed_to)")
+        vec![either.to_string(), "renamed_to".to_string()]
+    };
+    let classes_values = distinct(d.locations.iter().filter_map(classes_value_path_re));
+    let classes_keys = distinct(d.locations.iter().filter_map(classes_key_path_re));
+    if !classes_keys.is_empty() {
+        write_selection(
+            out,
+            "classes_value_path",
+            &[("TargetObject|re|i", &classes_values)],
+        )?;
+        write_selection(
+            out,
+            "classes_key_path",
+            &[("TargetObject|re|i", &classes_keys)],
+        )?;
+        write_selection(
+            out,
+            "classes_renamed_to",
+            &[
+                ("EventType", &strings(&["RenameKey"])),
+                ("NewName|re|i", &classes_keys),
+            ],
+        )?;
+        terms.push(
+            "(value_event and classes_value_path) or (key_event and classes_key_path) or \
+             classes_renamed_to"
+                .to_string(),
+        );
     }
+    writeln!(out, "    condition: writer and ({})", terms.join(" or "))
 }
 
 /// The detection over Security 4657: one selection per location, key in `ObjectName` and
-/// value in `ObjectValueName`.
+/// value in `ObjectValueName` (and one more for a location under `SOFTWARE\Classes` in the
+/// classes hives).
 fn write_security_detection(out: &mut dyn Write, d: &Detection) -> io::Result<()> {
     writeln!(out, "    registry_audit:")?;
     writeln!(out, "        EventID: 4657")?;
     write_writer(out, "ProcessName")?;
+    let mut classes = false;
     for (i, l) in d.locations.iter().enumerate() {
         let value = [format!("^{}$", value_name_re(l))];
         write_selection(
@@ -324,23 +399,34 @@ fn write_security_detection(out: &mut dyn Write, d: &Detection) -> io::Result<()
                 ("ObjectValueName|re|i", &value),
             ],
         )?;
+        if let Some(key) = classes_key_path_re(l) {
+            classes = true;
+            write_selection(
+                out,
+                &format!("classes_location_{}", i + 1),
+                &[
+                    ("ObjectName|re|i", &[key]),
+                    ("ObjectValueName|re|i", &value),
+                ],
+            )?;
+        }
     }
+    let mut locations = "1 of location_*".to_string();
     if has_user_hives(d) {
         write_selection(
             out,
             "classes_hive",
             &[("ObjectName|re|i", &[classes_hive_re()])],
         )?;
-        writeln!(
-            out,
-            "    condition: registry_audit and writer and 1 of location_* and not classes_hive"
-        )
-    } else {
-        writeln!(
-            out,
-            "    condition: registry_audit and writer and 1 of location_*"
-        )
+        locations = format!("({locations} and not classes_hive)");
     }
+    if classes {
+        locations = format!("({locations} or 1 of classes_location_*)");
+    }
+    writeln!(
+        out,
+        "    condition: registry_audit and writer and {locations}"
+    )
 }
 
 /// What each rule says about how closely it follows wmihunt.
@@ -349,8 +435,9 @@ fn description(d: &Detection, source: Source) -> String {
         "WmiPrvSE.exe (WMI's StdRegProv registry provider) writes a persistence location: {}. \
          Exported from the wmihunt catalog, detection {}: every hive spelling (HKLM, \
          HKEY_LOCAL_MACHINE, \\REGISTRY\\MACHINE, HKU\\<SID>, HKEY_USERS\\<SID>, \
-         \\REGISTRY\\USER\\<SID>, HKCU, HKEY_CURRENT_USER; not classes hives), WOW6432Node \
-         components skipped, ControlSet001-999 directly under SYSTEM read as \
+         \\REGISTRY\\USER\\<SID>, HKCU, HKEY_CURRENT_USER; the classes hives HKCR and \
+         HKU\\<SID>_Classes only for locations under SOFTWARE\\Classes, read there), \
+         WOW6432Node components skipped, ControlSet001-999 directly under SYSTEM read as \
          CurrentControlSet, and each * of a location standing for exactly one key. \
          Unlike wmihunt: a key named WOW6432Node in the place of a * also matches; an event \
          matching two detections fires both rules (wmihunt reports the first); the level does \
@@ -410,8 +497,8 @@ fn write_rule(out: &mut dyn Write, d: &Detection, source: Source) -> io::Result<
     writeln!(out, "level: high")
 }
 
-/// Writes, for every detection, its Sysmon rule then its Security 4657 rule, YAML documents
-/// separated by `---`.
+/// Writes, for every detection, its Sysmon rule then its Security 4657 rule, then the WMI
+/// subscription rules (`super::sigma_subscription`), YAML documents separated by `---`.
 pub fn write(out: &mut dyn Write) -> io::Result<()> {
     let rules = CATALOG
         .iter()
@@ -422,7 +509,8 @@ pub fn write(out: &mut dyn Write) -> io::Result<()> {
         }
         write_rule(out, d, source)?;
     }
-    Ok(())
+    writeln!(out, "---")?;
+    super::sigma_subscription::write(out)
 }
 
 #[cfg(test)]

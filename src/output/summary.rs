@@ -217,7 +217,18 @@ fn write_findings_line(out: &mut dyn Write, report: &RunReport) -> io::Result<()
     } else {
         format!(": {}", host_list(covered.iter().map(|(n, _)| *n)))
     };
-    writeln!(out, "findings: {} ({judged}{on})", report.findings.len())?;
+    let s = &report.stats;
+    let subscriptions = match s.subscription_events {
+        0 => String::new(),
+        n => format!(", and {}", count(n, "WMI subscription event")),
+    };
+    let info = report.findings.iter().filter(|f| f.is_info()).count();
+    let also = match info {
+        0 => String::new(),
+        n => format!(" and {n} info (--context)"),
+    };
+    let found = report.findings.len() - info;
+    writeln!(out, "findings: {found}{also} ({judged}{on}{subscriptions})")?;
     if !uncovered.is_empty() {
         writeln!(
             out,
@@ -225,12 +236,24 @@ fn write_findings_line(out: &mut dyn Write, report: &RunReport) -> io::Result<()
             host_list(uncovered.iter().map(|(n, _)| *n))
         )?;
     }
+    if s.builtin_subscriptions > 0 {
+        writeln!(
+            out,
+            "          {} recognised as Windows' own: info, not findings{}",
+            count(s.builtin_subscriptions, "WMI subscription"),
+            if info == 0 {
+                " (--context lists them)"
+            } else {
+                ""
+            }
+        )?;
+    }
     Ok(())
 }
 
 /// Warns when the inputs held no registry event of either source: the detections need Sysmon
-/// registry events (EID 12, 13, 14) or Security 4657, so an empty result then says nothing
-/// about WMI persistence. Says what to turn on (`docs/coverage.md`).
+/// registry events (EID 12, 13, 14) or Security 4657, so registry persistence through WMI
+/// cannot be seen in them, whatever else was found. Says what to turn on (`docs/coverage.md`).
 fn write_coverage_warning(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
     let events: u64 = report.files.iter().map(|f| f.coverage.events()).sum();
     if report.files.is_empty() || events > 0 {
@@ -238,12 +261,11 @@ fn write_coverage_warning(out: &mut dyn Write, report: &RunReport) -> io::Result
     }
     writeln!(
         out,
-        "wmihunt: warning: the {} scanned files hold no registry event the detections can \
-         judge (Sysmon EID 12/13/14 or Security 4657), so no findings here says nothing about \
-         WMI persistence. Collect a Sysmon log whose configuration records registry events \
-         (RegistryEvent rules for the autostart keys), or turn on registry auditing (the \
-         'Audit Registry' subcategory plus a SACL on the keys) for Security 4657; see \
-         docs/coverage.md",
-        report.files.len()
+        "wmihunt: warning: no registry event the detections can judge (Sysmon EID 12/13/14 or \
+         Security 4657) in the {}, so registry persistence through WMI cannot be seen in them. \
+         Collect a Sysmon log whose configuration records registry events (RegistryEvent rules \
+         for the autostart keys), or turn on registry auditing (the 'Audit Registry' \
+         subcategory plus a SACL on the keys) for Security 4657; see docs/coverage.md",
+        count(report.files.len() as u64, "scanned file")
     )
 }

@@ -27,7 +27,7 @@ use crate::event::{
     is_powershell, is_security, is_sysmon, is_wmi_activity, parse_id, Origin, SECURITY_PROVIDER,
 };
 use crate::evidence::EvidenceFile;
-use crate::finding::Finding;
+use crate::finding::{Finding, FindingKind};
 use crate::read::needle::Needle;
 use crate::read::{LogIdentity, Reader};
 use crate::report::{AttributionStats, FileSummary};
@@ -127,17 +127,12 @@ pub fn attribute(
     if findings.is_empty() {
         return Ok(stats);
     }
-    let targets: BTreeSet<String> = findings
-        .iter()
-        .map(|f| f.event.host.to_ascii_lowercase())
-        .collect();
+    let writes: Vec<Write> = findings.iter().map(write_of).collect();
+    let targets: BTreeSet<String> = writes.iter().map(|w| w.host.to_ascii_lowercase()).collect();
     let window = options.window;
     let mut collection = coverage(summaries);
-    let relevant = Relevant::around(findings, window);
-    let payloads: Vec<&str> = findings
-        .iter()
-        .filter_map(|f| Some(f.payload.as_ref()?.needle()))
-        .collect();
+    let relevant = Relevant::around(&writes, window);
+    let payloads: Vec<&str> = writes.iter().filter_map(|w| w.payload).collect();
     for kind in LogKind::ALL {
         let group = select(summaries, |id| {
             LogKind::of(id) == Some(kind)
@@ -165,14 +160,13 @@ pub fn attribute(
         }
     }
     collection.finish();
-    let writes: Vec<Write> = findings.iter().map(write_of).collect();
     let first_look: Vec<_> = writes
         .iter()
         .map(|w| attribution::attribute(w, &collection, options.window))
         .collect();
     if let Some(second) = caller_files(summaries, &targets, &first_look) {
         let words = caller_words(&collection, &targets, &first_look);
-        let relevant = Relevant::callers(findings, window);
+        let relevant = Relevant::callers(&writes, window);
         let (windowed, _) = units(files, summaries, index, &second, &relevant);
         let needle = Some(text_needle(&words)?);
         let (theirs, rendered) = read(files, windowed, needle, &relevant, options)?;
@@ -250,9 +244,34 @@ fn coverage(summaries: &[FileSummary]) -> Collection {
     collection
 }
 
-/// The write as the attribution sees it.
+/// The write as the attribution sees it: a registry event, or a subscription's anchor event
+/// (a write to the WMI repository, whose Sysmon `User` names its creator).
 fn write_of(f: &Finding) -> Write<'_> {
-    let e = &f.event;
+    let payload = f.payload.as_ref().map(|p| p.needle());
+    let e = match &f.kind {
+        FindingKind::Registry { event, .. } => event,
+        FindingKind::Subscription(s) => {
+            let a = &s.anchor;
+            return Write {
+                host: &a.host,
+                timestamp: a.timestamp,
+                origin: Origin {
+                    timestamp: a.timestamp,
+                    host: a.host.clone(),
+                    channel: a.channel.clone(),
+                    event_id: a.event_id,
+                    record_id: a.record_id,
+                },
+                source: f.source.to_string_lossy().into_owned(),
+                process_id: None,
+                process_guid: None,
+                sysmon_user: a.user.as_deref(),
+                subject: None,
+                subject_logon_id: None,
+                payload,
+            };
+        }
+    };
     let security = e.provider.eq_ignore_ascii_case(SECURITY_PROVIDER);
     Write {
         host: &e.host,
@@ -274,7 +293,7 @@ fn write_of(f: &Finding) -> Write<'_> {
         } else {
             None
         },
-        payload: f.payload.as_ref().map(|p| p.needle()),
+        payload,
     }
 }
 
@@ -387,24 +406,21 @@ impl Relevant {
     /// For the written hosts' logs.
     /// A written host can also be another write's caller (a chain of lateral movement), so its
     /// events in any finding's caller window are kept too.
-    fn around(findings: &[Finding], window: SignedDuration) -> Relevant {
-        let spans = findings.iter().flat_map(|f| {
-            let t = f.event.timestamp;
+    fn around(writes: &[Write], window: SignedDuration) -> Relevant {
+        let spans = writes.iter().flat_map(|w| {
+            let t = w.timestamp;
             [
-                (Some(f.event.host.to_ascii_lowercase()), t - window, t),
+                (Some(w.host.to_ascii_lowercase()), t - window, t),
                 (None, t - window - CLOCK_SKEW, t + CLOCK_SKEW),
             ]
         });
-        let logons = findings
+        let logons = writes
             .iter()
-            .filter_map(|f| {
-                let id = f.event.logon_id.as_deref().and_then(parse_id)?;
-                Some((f.event.host.to_ascii_lowercase(), id))
-            })
+            .filter_map(|w| Some((w.host.to_ascii_lowercase(), w.subject_logon_id?)))
             .collect();
-        let guids = findings
+        let guids = writes
             .iter()
-            .filter_map(|f| Some(f.event.process_guid.as_deref()?.to_ascii_lowercase()))
+            .filter_map(|w| Some(w.process_guid?.to_ascii_lowercase()))
             .collect();
         Relevant {
             windows: merged(spans),
@@ -414,9 +430,9 @@ impl Relevant {
     }
 
     /// For the callers' hosts' logs.
-    fn callers(findings: &[Finding], window: SignedDuration) -> Relevant {
-        let spans = findings.iter().map(|f| {
-            let t = f.event.timestamp;
+    fn callers(writes: &[Write], window: SignedDuration) -> Relevant {
+        let spans = writes.iter().map(|w| {
+            let t = w.timestamp;
             (None, t - window - CLOCK_SKEW, t + CLOCK_SKEW)
         });
         Relevant {

@@ -1,15 +1,20 @@
 //! The detection pass: reads every chunk of every evidence file (through `super::run_units`),
-//! takes the registry events out of the records that can name WmiPrvSE.exe, matches them
-//! against the catalog and makes findings, gathered with the problems and counts in a
+//! takes the registry events out of the records that can name WmiPrvSE.exe and the WMI
+//! subscription events out of those that can hold one (one read of each chunk for both),
+//! matches the registry events against the catalog, joins the subscription events
+//! (`super::subscriptions`) and makes findings, gathered with the problems and counts in a
 //! deterministic order. What is kept grows with the findings, not with the evidence.
 
+use super::subscriptions::{self, Sourced};
 use super::{all_units, run_units, ChunkIndex, PassError, Progress};
 use crate::detect::payload;
 use crate::detect::triage;
 use crate::detect::{Match, Matcher};
 use crate::event::registry::{RegistryEvent, SECURITY_4657_TEMPLATE, SYSMON_REGISTRY_TEMPLATE};
+use crate::event::scanned::Scanned;
+use crate::event::subscription;
 use crate::evidence::EvidenceFile;
-use crate::finding::Finding;
+use crate::finding::{Finding, FindingKind};
 use crate::problem::Problem;
 use crate::read::census::Marker;
 use crate::read::needle::Needle;
@@ -40,6 +45,9 @@ pub struct ScanOptions {
     pub from: Option<Timestamp>,
     /// Keep events at or before this time.
     pub to: Option<Timestamp>,
+    /// Also report every other WmiPrvSE.exe registry write, Windows' own subscriptions and
+    /// lone filters, as info (`--context`).
+    pub context: bool,
 }
 
 /// What the detection pass produced.
@@ -62,6 +70,7 @@ struct UnitOutput {
     file: usize,
     stats: Stats,
     findings: Vec<Finding>,
+    subscriptions: Vec<Sourced>,
     problems: Vec<Problem>,
     identity: Option<LogIdentity>,
     coverage: Coverage,
@@ -69,7 +78,12 @@ struct UnitOutput {
 }
 
 /// The counts of one unit of work (files are counted by the caller).
-fn stats_of<T>(batch: &ChunkBatch<T>) -> Stats {
+fn stats_of(batch: &ChunkBatch<Scanned>) -> Stats {
+    let subscription_events = batch
+        .events
+        .iter()
+        .filter(|e| matches!(e.event, Scanned::Subscription(_)))
+        .count() as u64;
     Stats {
         files: 0,
         bytes: batch.bytes,
@@ -78,6 +92,8 @@ fn stats_of<T>(batch: &ChunkBatch<T>) -> Stats {
         chunks_parsed: batch.chunks_parsed,
         chunks_skipped: batch.chunks_skipped,
         carved: batch.carved,
+        subscription_events,
+        builtin_subscriptions: 0,
     }
 }
 
@@ -102,16 +118,17 @@ fn markers(index_markers: &[Marker]) -> Vec<Marker> {
     markers
 }
 
-/// The registry reader: with the pre-filter, only records that can name WmiPrvSE.exe are
-/// rendered.
-fn reader(options: &ScanOptions, markers: &[Marker]) -> Result<Reader<RegistryEvent>, PassError> {
+/// The reader: with the pre-filter, only records that can name WmiPrvSE.exe (in chunks that
+/// hold registry events) or hold a subscription event are rendered.
+fn reader(options: &ScanOptions, markers: &[Marker]) -> Result<Reader<Scanned>, PassError> {
     let needle = if options.prefilter {
-        let needle = Needle::new(&[WRITER_WORD]).map_err(PassError::Prefilter)?;
-        Some(needle.in_chunks_with(REGISTRY_FIELDS))
+        let writer = Needle::new(&[WRITER_WORD]).map_err(PassError::Prefilter)?;
+        let subscription = subscription::prefilter().map_err(PassError::Prefilter)?;
+        Some(writer.in_chunks_with(REGISTRY_FIELDS).or(subscription))
     } else {
         None
     };
-    let reader = Reader::new(needle, options.recover, RegistryEvent::EXTRACTOR);
+    let reader = Reader::new(needle, options.recover, Scanned::EXTRACTOR);
     Ok(reader.with_markers(markers))
 }
 
@@ -132,12 +149,14 @@ pub fn scan(
         &reader,
         progress,
         |file, evidence, batch| {
-            let findings = to_findings(&matcher, &evidence.label(), &batch, options);
+            let label = evidence.label();
+            let findings = to_findings(&matcher, &label, &batch, options);
             let found = findings.len() as u64;
             let output = UnitOutput {
                 file,
                 stats: stats_of(&batch),
                 findings,
+                subscriptions: subscription_events(&label, &batch),
                 coverage: coverage_of(&batch),
                 problems: batch.problems,
                 identity: batch.identity,
@@ -156,6 +175,7 @@ pub fn scan(
         ..Detected::default()
     };
     result.stats.files = files.len() as u64;
+    let mut events = Vec::new();
     for unit in outputs {
         result.stats.add(&unit.stats);
         if let Some(file) = result.files.get_mut(unit.file) {
@@ -170,7 +190,11 @@ pub fn scan(
         }
         result.problems.extend(unit.problems);
         result.findings.extend(unit.findings);
+        events.extend(unit.subscriptions);
     }
+    let joined = subscriptions::findings(events, options);
+    result.stats.builtin_subscriptions = joined.builtin;
+    result.findings.extend(joined.findings);
     result.findings.sort_by(Finding::output_order);
     Ok(result)
 }
@@ -184,6 +208,8 @@ pub fn scan_buffer(
 ) -> Result<Detected, PassError> {
     let batch = reader(options, &markers(&[]))?.read_buffer(path, bytes);
     let mut findings = to_findings(&Matcher::new(), path, &batch, options);
+    let joined = subscriptions::findings(subscription_events(path, &batch), options);
+    findings.extend(joined.findings);
     findings.sort_by(Finding::output_order);
     Ok(Detected {
         files: vec![FileSummary {
@@ -194,6 +220,7 @@ pub fn scan_buffer(
         findings,
         stats: Stats {
             files: 1,
+            builtin_subscriptions: joined.builtin,
             ..stats_of(&batch)
         },
         problems: batch.problems,
@@ -201,27 +228,61 @@ pub fn scan_buffer(
     })
 }
 
-/// The findings among a unit's registry events, in the time window.
+/// A unit's subscription events, with where each was read (joined once all are read).
+fn subscription_events(source: &Path, batch: &ChunkBatch<Scanned>) -> Vec<Sourced> {
+    batch
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Scanned::Subscription(event) => Some(Sourced {
+                event: event.clone(),
+                source: source.to_path_buf(),
+                chunk: e.chunk,
+                recovered: e.recovered,
+            }),
+            Scanned::Registry(_) => None,
+        })
+        .collect()
+}
+
+/// The findings among a unit's registry events, in the time window: writes to a location,
+/// and with `--context` every other WmiPrvSE.exe write.
 fn to_findings(
     matcher: &Matcher,
     source: &Path,
-    batch: &ChunkBatch<RegistryEvent>,
+    batch: &ChunkBatch<Scanned>,
     options: &ScanOptions,
 ) -> Vec<Finding> {
     batch
         .events
         .iter()
-        .filter(|e| options.from.is_none_or(|from| e.event.timestamp >= from))
-        .filter(|e| options.to.is_none_or(|to| e.event.timestamp <= to))
-        .filter_map(|e| Some(finding(e, matcher.find_match(&e.event)?, source)))
+        .filter_map(|e| match &e.event {
+            Scanned::Registry(event) => Some((e, event)),
+            Scanned::Subscription(_) => None,
+        })
+        .filter(|(_, e)| options.from.is_none_or(|from| e.timestamp >= from))
+        .filter(|(_, e)| options.to.is_none_or(|to| e.timestamp <= to))
+        .filter_map(|(sourced, event)| {
+            let matched = matcher.find_match(event).or_else(|| {
+                options
+                    .context
+                    .then(|| matcher.context_match(event))
+                    .flatten()
+            })?;
+            Some(finding(sourced, event, matched, source))
+        })
         .collect()
 }
 
 /// A finding for a matched event, with its triage indicators and payload.
-fn finding(sourced: &SourcedEvent<RegistryEvent>, matched: Match, source: &Path) -> Finding {
-    let event = sourced.event.clone();
+fn finding(
+    sourced: &SourcedEvent<Scanned>,
+    event: &RegistryEvent,
+    matched: Match,
+    source: &Path,
+) -> Finding {
     Finding {
-        indicators: triage::indicators(&event, &matched),
+        indicators: triage::indicators(event, &matched),
         payload: event.details.as_deref().and_then(payload::payload),
         execution: None,
         attribution: None,
@@ -229,8 +290,10 @@ fn finding(sourced: &SourcedEvent<RegistryEvent>, matched: Match, source: &Path)
         source: source.to_path_buf(),
         chunk: sourced.chunk,
         recovered: sourced.recovered,
-        matched,
-        event,
+        kind: FindingKind::Registry {
+            event: event.clone(),
+            matched,
+        },
     }
 }
 
@@ -286,6 +349,7 @@ mod tests {
             recover: false,
             from: None,
             to: None,
+            context: false,
         };
         let result = scan(&files, &options, &PanicOnce(AtomicBool::new(false)), &[]).unwrap();
         assert_eq!(result.findings.len(), 1);

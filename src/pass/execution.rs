@@ -85,8 +85,8 @@ fn units(
         };
         let first_write = findings
             .iter()
-            .filter(|f| f.event.host.eq_ignore_ascii_case(&id.host))
-            .map(|f| f.event.timestamp.as_second())
+            .filter(|f| f.host().eq_ignore_ascii_case(&id.host))
+            .map(|f| f.timestamp().as_second())
             .min();
         let (Some(first_write), true) = (first_write, records_processes(id)) else {
             continue;
@@ -135,19 +135,24 @@ fn process_starts(
 }
 
 /// Gives each finding the first of `starts` (in time order) that ran its payload on its host
-/// at or after the write; how many findings got one.
+/// at or after the write (for a subscription, before its removal); how many findings got one.
 fn attach(findings: &mut [Finding], starts: &[(ProcessStart, PathBuf)]) -> usize {
     let mut seen = 0;
     for finding in findings.iter_mut() {
         let Some(payload) = &finding.payload else {
             continue;
         };
-        let written = finding.event.timestamp;
-        let host = &finding.event.host;
+        let written = finding.timestamp();
+        let host = finding.host().to_string();
+        // A subscription runs nothing once it is removed.
+        let removed = finding.subscription().and_then(|s| s.subscription.removed);
         finding.execution = starts
             .iter()
             .find(|(s, _)| {
-                s.timestamp >= written && s.host.eq_ignore_ascii_case(host) && payload.ran_in(s)
+                s.timestamp >= written
+                    && removed.is_none_or(|end| s.timestamp <= end)
+                    && s.host.eq_ignore_ascii_case(&host)
+                    && payload.ran_in(s)
             })
             .map(|(s, path)| Execution {
                 timestamp: s.timestamp,

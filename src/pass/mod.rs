@@ -7,6 +7,7 @@
 pub mod attribution;
 pub mod detection;
 pub mod execution;
+mod subscriptions;
 
 use crate::evidence::EvidenceFile;
 use crate::problem::{error_chain, Problem};

@@ -169,9 +169,11 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         return Err(Error::NoEvidence);
     }
     Ok(Exit::for_scan(
-        report.findings.len(),
+        config
+            .fail_on_findings
+            .map_or(0, |at| report.findings_at_least(at)),
         report.evidence_problems(),
-        config.fail_on_findings,
+        config.fail_on_findings.is_some(),
     ))
 }
 

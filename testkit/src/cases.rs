@@ -2,6 +2,14 @@
 //! event must (or must not) produce. `cargo xtask testdata` writes them; the tests
 //! regenerate them in memory to check both the scanner and that `testdata/` is current.
 
+mod subscriptions;
+mod wider;
+
+pub use subscriptions::{
+    binding, binding_5861, consumer, filter, scm_builtin, Schema, SID_1104, SID_544,
+};
+pub use wider::{machine_spellings, user_spellings};
+
 use crate::writer::{filetime_from_unix, Event, EvtxWriter, Value};
 
 /// Sysmon's provider and channel.
@@ -722,5 +730,10 @@ pub fn all() -> Vec<Fixture> {
         other_writers(),
         multi_chunk(),
         renamed(),
+        wider::fixture(),
+        subscriptions::sysmon_fixture(),
+        subscriptions::host_sysmon_fixture(),
+        subscriptions::activity_fixture(),
+        subscriptions::other_activity_fixture(),
     ]
 }

@@ -32,6 +32,8 @@ pub use crate::layout::{CHUNK_HEADER_SIZE, CHUNK_SIZE, FILE_HEADER_BLOCK};
 
 /// The namespace Windows puts on every `Event` element.
 const EVENT_XMLNS: &str = "http://schemas.microsoft.com/win/2004/08/events/event";
+/// The namespace of the WMI-Activity `UserData` element, as Windows writes it.
+const USER_DATA_XMLNS: &str = "http://manifests.microsoft.com/win/2006/windows/WMI";
 /// Seconds from 1601-01-01 (FILETIME epoch) to 1970-01-01 (Unix epoch).
 const FILETIME_UNIX_OFFSET_SECS: i128 = 11_644_473_600;
 /// The latest record header time readers accept: the `evtx` crate converts it to a
@@ -169,6 +171,9 @@ pub struct Event {
     pub user_sid: Option<String>,
     /// EventData, in order, each written as `<Data Name="name">value</Data>`.
     pub data: Vec<(String, Value)>,
+    /// `Some(element)`: the fields go under `<UserData><element xmlns=…>` as `<name>value</name>`
+    /// instead, as WMI-Activity and other providers write theirs.
+    pub user_data: Option<String>,
 }
 
 impl Event {
@@ -199,6 +204,7 @@ impl Event {
             computer: computer.into(),
             user_sid: None,
             data: Vec::new(),
+            user_data: None,
         }
     }
 
@@ -406,6 +412,10 @@ fn key_hash(ev: &Event, basis: u64) -> u64 {
         eat(name.as_bytes());
         eat(&[0xff, value.type_byte()]);
     }
+    if let Some(element) = &ev.user_data {
+        eat(element.as_bytes());
+        eat(&[0xfe]);
+    }
     h
 }
 
@@ -416,6 +426,8 @@ struct TemplateSpec {
     version: u8,
     has_sid: bool,
     fields: Vec<(String, u8)>,
+    /// The `UserData` element holding the fields, if not `EventData`.
+    user_data: Option<String>,
     /// Deterministic stand-in for the manifest template GUID Windows stores.
     guid: [u8; 16],
 }
@@ -444,6 +456,7 @@ impl TemplateSpec {
                 .iter()
                 .map(|(n, v)| (n.clone(), v.type_byte()))
                 .collect(),
+            user_data: ev.user_data.clone(),
             guid,
         })
     }
@@ -453,6 +466,7 @@ impl TemplateSpec {
             && self.version == ev.version
             && self.has_sid == ev.user_sid.is_some()
             && self.provider == ev.provider
+            && self.user_data == ev.user_data
             && self.fields.len() == ev.data.len()
             && self
                 .fields
@@ -655,7 +669,24 @@ fn event_template(spec: &TemplateSpec) -> Node<'_> {
         attr_element("Security", user),
     ];
     let mut children = vec![Elem("System", vec![], system)];
-    if !spec.fields.is_empty() {
+    if let Some(element) = &spec.user_data {
+        // `<UserData><element xmlns=…><name>%slot</name>…</element></UserData>`.
+        let fields = spec
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, (name, value_type))| {
+                // Checked by `TemplateSpec::new`: at most u16::MAX slots.
+                text_element(name, (SYSTEM_SLOTS + i) as u16, *value_type)
+            })
+            .collect();
+        let inner = Elem(
+            element,
+            vec![("xmlns", vec![Text(USER_DATA_XMLNS)])],
+            fields,
+        );
+        children.push(Elem("UserData", vec![], vec![inner]));
+    } else if !spec.fields.is_empty() {
         let data = spec
             .fields
             .iter()

@@ -11,7 +11,8 @@ A SIEM narrows a rule to its log source before the rule's own condition runs; py
 that with processing pipelines. The Sysmon and Windows pipelines (pySigma-pipeline-sysmon,
 -windows) do not install with pySigma 2, so the same conditions they add are added here with
 pySigma's own transformation: `registry_event` is Sysmon's EventID 12, 13 or 14 in the Sysmon
-channel, `service: security` the Security channel. A rule with any other log source is an
+channel, `wmi_event` Sysmon's EventID 19, 20 or 21 there, `service: security` the Security
+channel, `service: wmi` the WMI-Activity channel. A rule with any other log source is an
 error, so that a new kind of rule cannot go untested.
 """
 
@@ -35,6 +36,14 @@ LOGSOURCES = [
         {"EventID": [12, 13, 14], "Channel": "Microsoft-Windows-Sysmon/Operational"},
     ),
     ({"product": "windows", "service": "security"}, {"Channel": "Security"}),
+    (
+        {"category": "wmi_event", "product": "windows"},
+        {"EventID": [19, 20, 21], "Channel": "Microsoft-Windows-Sysmon/Operational"},
+    ),
+    (
+        {"product": "windows", "service": "wmi"},
+        {"Channel": "Microsoft-Windows-WMI-Activity/Operational"},
+    ),
 ]
 
 
@@ -74,7 +83,14 @@ def regexp(pattern, value):
 def load(rows):
     db = sqlite3.connect(":memory:")
     db.create_function("regexp", 2, regexp, deterministic=True)
-    columns = sorted({name for row in rows for name in row}, key=str.lower)
+    # SQLite column names are case-insensitive, as Sigma field names are: Sysmon's `Consumer`
+    # and WMI-Activity's `CONSUMER` are one column (no event has both).
+    spelling = {}
+    for row in rows:
+        for name in row:
+            spelling.setdefault(name.lower(), name)
+    rows = [{spelling[name.lower()]: value for name, value in row.items()} for row in rows]
+    columns = sorted(spelling.values(), key=str.lower)
     # Text columns that compare case-insensitively, as Zircolite builds its table and as the
     # backend expects (`=` is how it writes a plain, case-insensitive Sigma string).
     quoted = ['"%s"' % c.replace('"', '""') for c in columns]

@@ -4,17 +4,22 @@
 // Each test binary uses a part of this module.
 #![allow(dead_code, unused_imports)]
 
+pub mod sigma;
+
+#[allow(unused_imports)]
 pub use wmihunt_testkit::cases;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// One NDJSON finding, exactly as `docs/ndjson.md` documents it: unknown fields are an error.
+/// One NDJSON registry finding (`kind` `registry`), exactly as `docs/ndjson.md` documents it:
+/// unknown fields are an error.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Line {
     pub schema: u32,
+    pub kind: String,
     pub timestamp: String,
     pub host: String,
     pub channel: String,
@@ -39,7 +44,7 @@ pub struct Line {
     pub data: Option<String>,
     pub detection_id: String,
     pub detection_title: String,
-    pub location: String,
+    pub location: Option<String>,
     pub techniques: Vec<String>,
     pub severity: String,
     pub risk_score: u8,
@@ -52,6 +57,133 @@ pub struct Line {
     pub duplicate_sources: Vec<String>,
     pub chunk: u64,
     pub recovered: bool,
+}
+
+/// One NDJSON subscription finding (`kind` `subscription`), as `docs/ndjson.md` documents it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionLine {
+    pub schema: u32,
+    pub kind: String,
+    pub timestamp: String,
+    pub host: String,
+    pub channel: String,
+    pub provider: String,
+    pub event_id: u16,
+    pub record_id: u64,
+    pub action: String,
+    pub user: Option<String>,
+    pub rule_name: Option<String>,
+    pub detection_id: String,
+    pub detection_title: String,
+    pub techniques: Vec<String>,
+    pub severity: String,
+    pub risk_score: u8,
+    pub score: u8,
+    pub indicators: Vec<IndicatorLine>,
+    pub payload: Option<PayloadLine>,
+    pub execution: Option<ExecutionLine>,
+    pub attribution: Option<AttributionLine>,
+    pub builtin: bool,
+    pub bound: bool,
+    pub filter: Option<FilterLine>,
+    pub consumer: Option<ConsumerLine>,
+    pub creator_sid: Option<String>,
+    pub registered: Option<String>,
+    pub removed: Option<String>,
+    pub evidence: Vec<PartLine>,
+    pub consumer_loaded: Option<LoadedLine>,
+    pub source_path: String,
+    pub duplicate_sources: Vec<String>,
+    pub chunk: u64,
+    pub recovered: bool,
+}
+
+/// A subscription's filter.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FilterLine {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub query: Option<String>,
+}
+
+/// A subscription's consumer.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerLine {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub class: Option<String>,
+    pub command: Option<String>,
+}
+
+/// An event a subscription was joined from.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PartLine {
+    pub event_id: u16,
+    pub record_id: u64,
+    pub timestamp: String,
+    pub part: String,
+    pub operation: String,
+    pub channel: String,
+    pub source_path: String,
+}
+
+/// The 5857 that shows a subscription's consumer provider loaded.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LoadedLine {
+    pub timestamp: String,
+    pub provider: String,
+    pub host_process: String,
+    pub process_id: Option<u64>,
+    pub record_id: u64,
+    pub source_path: String,
+}
+
+/// Any NDJSON line, by its `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyLine {
+    Registry(Line),
+    Subscription(SubscriptionLine),
+}
+
+impl AnyLine {
+    /// Parses a line strictly as the shape its `kind` names.
+    pub fn parse(text: &str) -> AnyLine {
+        let value: serde_json::Value =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("bad NDJSON line {text}: {e}"));
+        let kind = value["kind"].as_str().map(str::to_string);
+        let parsed = match kind.as_deref() {
+            Some("registry") => serde_json::from_value(value).map(AnyLine::Registry),
+            Some("subscription") => serde_json::from_value(value).map(AnyLine::Subscription),
+            other => panic!("NDJSON line of unknown kind {other:?}: {text}"),
+        };
+        parsed.unwrap_or_else(|e| panic!("bad NDJSON line {text}: {e}"))
+    }
+
+    /// (source path, record id, detection id, severity, action): what the fixtures expect.
+    pub fn key(&self) -> (&str, u64, &str, &str, &str) {
+        match self {
+            AnyLine::Registry(l) => (
+                &l.source_path,
+                l.record_id,
+                &l.detection_id,
+                &l.severity,
+                &l.action,
+            ),
+            AnyLine::Subscription(l) => (
+                &l.source_path,
+                l.record_id,
+                &l.detection_id,
+                &l.severity,
+                &l.action,
+            ),
+        }
+    }
 }
 
 /// What a finding's data would run.
@@ -168,8 +300,22 @@ where
         .expect("run wmihunt")
 }
 
-/// Runs `wmihunt scan --format ndjson` on `paths` with `extra` flags; parses stdout.
+/// Runs `wmihunt scan --format ndjson` on `paths` with `extra` flags; parses stdout, every line
+/// strictly, and gives the registry findings (`scan_all` gives the subscriptions too).
 pub fn scan_ndjson(paths: &[&Path], extra: &[&str]) -> (Vec<Line>, Output) {
+    let (all, out) = scan_all(paths, extra);
+    let lines = all
+        .into_iter()
+        .filter_map(|l| match l {
+            AnyLine::Registry(l) => Some(l),
+            AnyLine::Subscription(_) => None,
+        })
+        .collect();
+    (lines, out)
+}
+
+/// Runs `wmihunt scan --format ndjson` on `paths` with `extra` flags; every line, parsed.
+pub fn scan_all(paths: &[&Path], extra: &[&str]) -> (Vec<AnyLine>, Output) {
     let mut args: Vec<std::ffi::OsString> = vec![
         "scan".into(),
         "--format".into(),
@@ -182,7 +328,7 @@ pub fn scan_ndjson(paths: &[&Path], extra: &[&str]) -> (Vec<Line>, Output) {
     let lines = String::from_utf8(out.stdout.clone())
         .expect("stdout is UTF-8")
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad NDJSON line {l}: {e}")))
+        .map(AnyLine::parse)
         .collect();
     (lines, out)
 }
