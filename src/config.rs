@@ -1,6 +1,7 @@
 //! The plain configuration a command runs with, checked once by the CLI layer. Nothing below
 //! the CLI sees flags.
 
+use crate::filter::Filters;
 use crate::finding::SortOrder;
 use crate::output::summary::Diagnostics;
 use crate::output::{Format, RulesFormat};
@@ -10,8 +11,8 @@ use std::path::PathBuf;
 /// A command to run.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Scan evidence.
-    Scan(ScanConfig),
+    /// Scan evidence (boxed: by far the larger variant).
+    Scan(Box<ScanConfig>),
     /// List the detection catalog.
     Rules {
         /// Output format.
@@ -46,4 +47,8 @@ pub struct ScanConfig {
     pub dedup: bool,
     /// Look for process creations that ran each finding's payload.
     pub execution_check: bool,
+    /// Which findings to show (`--min-level`, `--host`, `--allowlist`).
+    pub filters: Filters,
+    /// The command line as given, for reports.
+    pub command_line: Vec<String>,
 }

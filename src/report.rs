@@ -2,6 +2,7 @@
 //! the problems, the "did it run" pass's totals, and the findings. The run layer builds it;
 //! outputs and the summary read it and nothing else of the scan's internals.
 
+pub use crate::filter::FilterReport;
 use crate::finding::Finding;
 use crate::problem::Problem;
 pub use crate::read::census::Tally;
@@ -107,6 +108,21 @@ pub struct RunReport {
     pub execution: Option<Result<(CheckStats, Duration), String>>,
     /// The findings, in output order.
     pub findings: Vec<Finding>,
+    /// What the filters (`--min-level`, `--host`, `--allowlist`) left out.
+    pub filters: FilterReport,
+    /// How the run was started.
+    pub invocation: Invocation,
+}
+
+/// How a run was started, for a report that must say what produced it.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The command line, one argument an item.
+    pub command_line: Vec<String>,
+    /// wmihunt's version.
+    pub version: &'static str,
+    /// When the run started.
+    pub started: jiff::Timestamp,
 }
 
 impl RunReport {

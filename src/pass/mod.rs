@@ -276,7 +276,13 @@ mod tests {
         };
         let units = selected_units(0, &member, &entries, |e| e.may_hold(0b10, 1030));
         let runs: Vec<Range<u64>> = units.iter().map(|u| u.chunks.clone()).collect();
-        assert_eq!(runs, vec![Range { start: 30, end: 100 }]);
+        assert_eq!(
+            runs,
+            vec![Range {
+                start: 30,
+                end: 100
+            }]
+        );
     }
 
     #[test]
