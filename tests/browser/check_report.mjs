@@ -7,7 +7,8 @@
 //
 // Usage: node check_report.mjs SPEC.json
 //   SPEC: {"chromium": path, "modules": folder with node_modules/playwright-core,
-//          "pages": [{"name", "file", "filter", "screenshots": [{"width","height","path"}]}]}
+//          "pages": [{"name", "file", "filter", "card": path of a screenshot of the first
+//                     card (optional), "screenshots": [{"width", "height", "path", "clip"}]}]}
 
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
@@ -70,9 +71,15 @@ async function visit(browser, page, javaScript) {
   if (javaScript) {
     for (const shot of page.screenshots) {
       await tab.setViewportSize({ width: shot.width, height: shot.height });
+      await tab.evaluate(() => window.scrollTo(0, 0));
       const overflow = await tab.evaluate(inspect);
       dom.overflowX = dom.overflowX || overflow.overflowX;
-      await tab.screenshot({ path: shot.path });
+      // `height` is the window; `clip` (optional) how much of the page's top to keep.
+      const clip = shot.clip ? { x: 0, y: 0, width: shot.width, height: shot.clip } : undefined;
+      await tab.screenshot({ path: shot.path, fullPage: Boolean(clip), clip });
+    }
+    if (page.card) {
+      await tab.locator("article.card").first().screenshot({ path: page.card });
     }
   }
   // Whatever the data tried, nothing may be fetched later either.

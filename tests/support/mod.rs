@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+// Not every test file uses the cases.
+#[allow(unused_imports)]
 pub use wmihunt_testkit::cases;
 
 use serde::Deserialize;

@@ -257,18 +257,20 @@ fn links(marks: &[Mark], scale: &Scale, y_of: &dyn Fn(Lane) -> u32) -> Vec<Link>
 }
 
 /// Five time labels along the axis: the date and time at the ends, the time between them
-/// when the day is the same.
+/// when the day is the same; when the whole span is a few seconds, times to the millisecond
+/// and no date (the summary below the drawing has it).
 fn ticks(scale: &Scale, time: &TimeDisplay) -> Vec<Tick> {
     let mut ticks = Vec::new();
     let mut first_day = String::new();
+    let digits = if scale.span < 20_000_000_000 { 23 } else { 19 };
     for i in 0..=4 {
         let Some(at) = scale.at(i) else { continue };
-        let full: String = time.show(at).chars().take(19).collect();
+        let full: String = time.show(at).chars().take(digits).collect();
         let day: String = full.chars().take(10).collect();
         if i == 0 {
             first_day = day.clone();
         }
-        let label = if (1..4).contains(&i) && day == first_day {
+        let label = if digits == 23 || ((1..4).contains(&i) && day == first_day) {
             full.chars().skip(11).collect()
         } else {
             full
@@ -355,5 +357,14 @@ mod tests {
         assert_eq!(dot.x, LEFT + (WIDTH - LEFT - RIGHT) / 2);
         assert_eq!(dot.card, "f1");
         assert!(t.summary.contains("persistence written 1"), "{}", t.summary);
+        // Two minutes of span: labels to the millisecond would be noise.
+        assert_eq!(t.ticks[2].label, "10:00:00");
+        let t = build(
+            "t1".into(),
+            "h".into(),
+            &[mark(0, WRITES, 0), mark(3, RUNS, 0)],
+            &utc(),
+        );
+        assert_eq!(t.ticks[2].label, "10:00:01.500");
     }
 }
