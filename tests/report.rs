@@ -281,6 +281,26 @@ fn filters_are_stated_in_the_report() {
     );
 }
 
+#[test]
+fn read_problems_are_listed_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = fs::read(testdata().join("multi_chunk.evtx")).unwrap();
+    // Cut inside chunk 4 (as tests/cli.rs does), and a file named like a log that holds none.
+    fs::write(
+        dir.path().join("cut.evtx"),
+        &full[..4096 + 4 * 65536 + 1000],
+    )
+    .unwrap();
+    fs::write(dir.path().join("empty.evtx"), b"").unwrap();
+    let html = report(&dir.path().join("r.html"), &[dir.path().to_str().unwrap()]);
+    let section = between(&html, "<section id=\"problems\">", "</section>");
+    let cut = dir.path().join("cut.evtx").display().to_string();
+    assert!(section.contains(&format!("<h3>{cut}</h3>")), "{section}");
+    assert!(section.contains("read error: chunk 4: truncated chunk: 1000 of 65536 bytes"));
+    assert!(section.contains("unreadable log: empty file"), "{section}");
+    assert!(html.contains("Read problems (2)"));
+}
+
 // ---- In a real browser ----
 
 /// Chromium and the folder holding playwright-core, or `None` (after saying so).

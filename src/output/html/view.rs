@@ -275,6 +275,7 @@ fn host_rows(
 /// Read problems grouped by file, in the order first reported.
 fn problems(report: &RunReport) -> Vec<FileProblems> {
     let mut files: Vec<FileProblems> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for p in &report.problems {
         let path = visible(&p.path.to_string_lossy());
         let mut line = p.kind.label().to_string();
@@ -285,14 +286,17 @@ fn problems(report: &RunReport) -> Vec<FileProblems> {
             line.push_str(&format!(": record {record}"));
         }
         line.push_str(&format!(": {}", visible(&p.message)));
-        match files.iter_mut().find(|f| f.path == path) {
+        match index.get(&path).and_then(|&i| files.get_mut(i)) {
             Some(file) if file.lines.len() >= MAX_PROBLEMS_PER_FILE => file.more += 1,
             Some(file) => file.lines.push(line),
-            None => files.push(FileProblems {
-                path,
-                lines: vec![line],
-                more: 0,
-            }),
+            None => {
+                index.insert(path.clone(), files.len());
+                files.push(FileProblems {
+                    path,
+                    lines: vec![line],
+                    more: 0,
+                });
+            }
         }
     }
     if let Some(Err(message)) = &report.execution {
