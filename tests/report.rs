@@ -284,13 +284,8 @@ fn filters_are_stated_in_the_report() {
 #[test]
 fn read_problems_are_listed_per_file() {
     let dir = tempfile::tempdir().unwrap();
-    let full = fs::read(testdata().join("multi_chunk.evtx")).unwrap();
-    // Cut inside chunk 4 (as tests/cli.rs does), and a file named like a log that holds none.
-    fs::write(
-        dir.path().join("cut.evtx"),
-        &full[..4096 + 4 * 65536 + 1000],
-    )
-    .unwrap();
+    // A log cut inside chunk 4, and a file named like a log that holds none.
+    support::cut_log(dir.path(), "cut.evtx");
     fs::write(dir.path().join("empty.evtx"), b"").unwrap();
     let html = report(&dir.path().join("r.html"), &[dir.path().to_str().unwrap()]);
     let section = between(&html, "<section id=\"problems\">", "</section>");
