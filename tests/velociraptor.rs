@@ -30,7 +30,7 @@ fn the_artifact_fetches_by_hash_uploads_parses_and_keeps_stderr() {
     let artifact: Value = serde_norway::from_str(&artifact_text()).unwrap();
     assert_eq!(artifact["type"].as_str(), Some("CLIENT"));
     let tool = &artifact["tools"][0];
-    assert_eq!(tool["name"].as_str(), Some("WmiHunt"));
+    assert_eq!(tool["name"].as_str(), Some("wmihunt"));
     let hash = tool["expected_hash"].as_str().unwrap();
     assert!(
         hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()),
@@ -38,7 +38,7 @@ fn the_artifact_fetches_by_hash_uploads_parses_and_keeps_stderr() {
     );
     let q = query(&artifact);
     for needle in [
-        "Generic.Utils.FetchBinary(ToolName=\"WmiHunt\"",
+        "Generic.Utils.FetchBinary(ToolName=\"wmihunt\"",
         "upload(file=Results",
         "parse_jsonl(filename=Results)",
         "upload(file=DiagnosticsFile",
