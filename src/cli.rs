@@ -3,6 +3,7 @@
 
 use crate::config::{Command, ScanConfig};
 use crate::detect::Severity;
+use crate::filter::{Allowlist, Filters, Glob, HostFilter, Level};
 use crate::finding::SortOrder;
 use crate::output::summary::Diagnostics;
 use crate::output::{Format, RulesFormat, TimeDisplay};
@@ -13,11 +14,27 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use std::io::IsTerminal;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Examples and exit codes, after the options of `wmihunt --help` and `wmihunt scan --help`.
+const EXAMPLES: &str = "\
+Examples:
+  wmihunt scan /cases/acme/                          a table on the terminal
+  wmihunt scan -o report.html /cases/acme/           a case report to open in a browser
+  wmihunt scan -o findings.ndjson /cases/acme/       NDJSON for other tools (.csv: CSV)
+  wmihunt scan --min-level high --host 'WS*' --allowlist known-good.yml /cases/acme/
+  wmihunt scan --sort score --summary --timezone Europe/Berlin /cases/acme/
+  wmihunt rules                                      the detections and their ATT&CK ids
+
+Exit codes:
+  0  scan complete (findings or not, without --fail-on-findings)
+  1  findings, with --fail-on-findings
+  2  some files, chunks or records could not be read (listed on stderr); the rest was scanned
+  3  usage error, nothing readable in the paths, or the output could not be written";
 
 /// Find registry persistence written through WMI (StdRegProv / WmiPrvSE.exe) in EVTX files.
 #[derive(Debug, Parser)]
-#[command(name = "wmihunt", version, about, long_about = None)]
+#[command(name = "wmihunt", version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Sub,
@@ -27,7 +44,8 @@ struct Cli {
 enum Sub {
     /// Scan EVTX files and folders (recursively) for WmiPrvSE.exe writes to autostart keys and
     /// WMI event subscriptions.
-    Scan(ScanArgs),
+    #[command(after_help = EXAMPLES)]
+    Scan(Box<ScanArgs>),
     /// List every detection: id, title, ATT&CK techniques, severity and key locations.
     Rules {
         /// Output format: a table, NDJSON, or Sigma rules (YAML) for a SIEM.
@@ -43,6 +61,15 @@ enum FormatArg {
     Ecs,
     Timesketch,
     Csv,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LevelArg {
+    Info,
+    Low,
+    Medium,
+    High,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -58,7 +85,9 @@ struct ScanArgs {
     /// with the EVTX signature is scanned, whatever its name.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format [default: table when stdout is a terminal, ndjson otherwise].
+    /// Output format [default: from the extension of --output (.ndjson, .jsonl, .csv,
+    /// .html); else table when stdout is a terminal, ndjson otherwise]. `html` is a
+    /// self-contained case report.
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
     /// With --format ecs: precede each document with an Elasticsearch `_bulk` `create` action
@@ -142,6 +171,21 @@ struct ScanArgs {
     /// NDJSON always carries UTC.
     #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
     timezone: TimeDisplay,
+    /// Show only findings of this level and above (high: values written; medium: keys
+    /// created or renamed; low: deletions; info: everything).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = LevelArg::Info)]
+    min_level: LevelArg,
+    /// Show only findings on hosts matching GLOB (repeatable; the full name or its first
+    /// label, any case: `WS*`, `dc01`).
+    #[arg(long, value_name = "GLOB", value_parser = Glob::new)]
+    host: Vec<Glob>,
+    /// Leave out findings on hosts matching GLOB (repeatable; wins over --host).
+    #[arg(long, value_name = "GLOB", value_parser = Glob::new)]
+    exclude_host: Vec<Glob>,
+    /// Leave out known-good writes listed in FILE (YAML, docs/filters.md); the summary
+    /// counts what each entry left out.
+    #[arg(long, value_name = "FILE")]
+    allowlist: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -299,8 +343,44 @@ impl From<FormatArg> for Format {
             FormatArg::Ecs => Format::Ecs,
             FormatArg::Timesketch => Format::Timesketch,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Html => Format::Html,
         }
     }
+}
+
+/// The format an output file's extension names, when it names one.
+fn format_of(path: &Path) -> Option<Format> {
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    match extension.as_str() {
+        "ndjson" | "jsonl" => Some(Format::Ndjson),
+        "csv" => Some(Format::Csv),
+        "html" | "htm" => Some(Format::Html),
+        _ => None,
+    }
+}
+
+/// The filters, checked: the allowlist is read now, so a bad one is a usage error before
+/// anything is scanned.
+fn filters(args: &mut ScanArgs) -> Result<Filters, clap::Error> {
+    let allowlist = args
+        .allowlist
+        .as_deref()
+        .map(Allowlist::load)
+        .transpose()
+        .map_err(|e| usage_error(clap::error::ErrorKind::ValueValidation, e))?;
+    Ok(Filters {
+        min_level: match args.min_level {
+            LevelArg::Info => Level::Info,
+            LevelArg::Low => Level::Low,
+            LevelArg::Medium => Level::Medium,
+            LevelArg::High => Level::High,
+        },
+        hosts: HostFilter {
+            include: std::mem::take(&mut args.host),
+            exclude: std::mem::take(&mut args.exclude_host),
+        },
+        allowlist,
+    })
 }
 
 /// Parses the process arguments; on a usage error (or `--help`/`--version`) returns clap's
@@ -315,7 +395,7 @@ pub fn parse() -> Result<Command, clap::Error> {
                 RulesFormatArg::Sigma => RulesFormat::Sigma,
             },
         },
-        Sub::Scan(args) => Command::Scan(scan_config(args)?),
+        Sub::Scan(args) => Command::Scan(Box::new(scan_config(*args)?)),
     })
 }
 
@@ -357,7 +437,7 @@ fn window(
     Ok((from, to))
 }
 
-fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
+fn scan_config(mut args: ScanArgs) -> Result<ScanConfig, clap::Error> {
     if args.bulk_index.is_some() && !matches!(args.format, Some(FormatArg::Ecs)) {
         return Err(usage_error(
             clap::error::ErrorKind::ArgumentConflict,
@@ -366,11 +446,17 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
     }
     let (from, to) = window(&args, &args.timezone.zone)?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let format = args.format.map(Format::from).unwrap_or(if to_terminal {
-        Format::Table
-    } else {
-        Format::Ndjson
-    });
+    let inferred = args.output.as_deref().and_then(format_of);
+    let format = args
+        .format
+        .map(Format::from)
+        .or(inferred)
+        .unwrap_or(if to_terminal {
+            Format::Table
+        } else {
+            Format::Ndjson
+        });
+    let filters = filters(&mut args)?;
     let threads = args
         .threads
         .map(usize::from)
@@ -404,6 +490,10 @@ fn scan_config(args: ScanArgs) -> Result<ScanConfig, clap::Error> {
         dedup: !args.no_dedup,
         execution_check: !args.no_execution_check,
         caller_window: (!args.no_attribution).then_some(args.caller_window),
+        filters,
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
     })
 }
 

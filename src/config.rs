@@ -2,6 +2,7 @@
 //! the CLI sees flags.
 
 use crate::detect::Severity;
+use crate::filter::Filters;
 use crate::finding::SortOrder;
 use crate::output::summary::Diagnostics;
 use crate::output::{Format, RulesFormat};
@@ -11,8 +12,8 @@ use std::path::PathBuf;
 /// A command to run.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Scan evidence.
-    Scan(ScanConfig),
+    /// Scan evidence (boxed: by far the larger variant).
+    Scan(Box<ScanConfig>),
     /// List the detection catalog.
     Rules {
         /// Output format.
@@ -49,4 +50,8 @@ pub struct ScanConfig {
     pub execution_check: bool,
     /// Look for each write's caller in this many seconds before it (`None`: do not).
     pub caller_window: Option<std::num::NonZeroU32>,
+    /// Which findings to show (`--min-level`, `--host`, `--allowlist`).
+    pub filters: Filters,
+    /// The command line as given, for reports.
+    pub command_line: Vec<String>,
 }

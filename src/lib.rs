@@ -16,6 +16,7 @@ mod detect;
 mod event;
 mod evidence;
 mod exit;
+mod filter;
 mod finding;
 mod output;
 mod pass;

@@ -4,6 +4,7 @@
 
 use crate::detect::attribution::Grade;
 use crate::detect::Severity;
+pub use crate::filter::FilterReport;
 use crate::finding::Finding;
 use crate::problem::Problem;
 pub use crate::read::census::Tally;
@@ -147,6 +148,21 @@ pub struct RunReport {
     pub attribution: Option<Result<(AttributionStats, Duration), String>>,
     /// The findings, in output order.
     pub findings: Vec<Finding>,
+    /// What the filters (`--min-level`, `--host`, `--allowlist`) left out.
+    pub filters: FilterReport,
+    /// How the run was started.
+    pub invocation: Invocation,
+}
+
+/// How a run was started, for a report that must say what produced it.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The command line, one argument an item.
+    pub command_line: Vec<String>,
+    /// wmihunt's version.
+    pub version: &'static str,
+    /// When the run started.
+    pub started: jiff::Timestamp,
 }
 
 impl RunReport {

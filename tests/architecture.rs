@@ -13,41 +13,50 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         "problem",
         &[
             "cli", "config", "run", "output", "report", "pass", "finding", "detect", "event",
-            "read", "evidence",
+            "read", "evidence", "filter",
         ],
     ),
     (
         "read",
         &[
             "cli", "config", "run", "output", "report", "pass", "finding", "detect", "event",
-            "evidence",
+            "evidence", "filter",
         ],
     ),
     (
         "evidence",
         &[
             "cli", "config", "run", "output", "report", "pass", "finding", "detect", "event",
+            "filter",
         ],
     ),
     (
         "event",
         &[
             "cli", "config", "run", "output", "report", "pass", "finding", "detect", "evidence",
+            "filter",
         ],
     ),
     (
         "detect",
         &[
             "cli", "config", "run", "output", "report", "pass", "finding", "read", "evidence",
+            "filter",
         ],
     ),
     (
         "finding",
         &[
+            "cli", "config", "run", "output", "report", "pass", "read", "evidence", "filter",
+        ],
+    ),
+    (
+        "filter",
+        &[
             "cli", "config", "run", "output", "report", "pass", "read", "evidence",
         ],
     ),
-    ("pass", &["cli", "config", "run", "output"]),
+    ("pass", &["cli", "config", "run", "output", "filter"]),
     ("report", &["cli", "config", "run", "output", "pass"]),
     (
         "output",
@@ -59,7 +68,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         "exit",
         &[
             "cli", "config", "run", "output", "report", "pass", "finding", "detect", "event",
-            "read", "evidence",
+            "read", "evidence", "filter",
         ],
     ),
 ];

@@ -306,13 +306,7 @@ fn exit_codes() {
 #[test]
 fn a_truncated_file_is_reported_and_the_rest_scanned() {
     let dir = tempfile::tempdir().unwrap();
-    let full = fs::read(testdata().join("multi_chunk.evtx")).unwrap();
-    // Cut inside chunk 4: chunks 0-3 whole, then 1000 bytes of chunk 4.
-    fs::write(
-        dir.path().join("cut.evtx"),
-        &full[..4096 + 4 * 65536 + 1000],
-    )
-    .unwrap();
+    support::cut_log(dir.path(), "cut.evtx");
     fs::copy(testdata().join("actions.evtx"), dir.path().join("ok.evtx")).unwrap();
     let (lines, out) = scan_ndjson(&[dir.path()], &[]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));

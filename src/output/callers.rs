@@ -17,7 +17,7 @@ use std::time::Duration;
 const MAX_CALLER: usize = 60;
 
 /// `DOMAIN\user`, `user`, or `?` when the account is unknown.
-fn account(c: &Caller) -> String {
+pub(super) fn account(c: &Caller) -> String {
     match (&c.domain, &c.user) {
         (Some(d), Some(u)) => format!("{d}\\{u}"),
         (None, Some(u)) => u.clone(),
@@ -26,7 +26,7 @@ fn account(c: &Caller) -> String {
 }
 
 /// Where the call came from: `10.0.0.52 ADMIN-PC`, `local`, or `?`.
-fn source(c: &Caller) -> String {
+pub(super) fn source(c: &Caller) -> String {
     match (c.remote, &c.source_ip, &c.source_host) {
         (Some(false), _, _) => "local".to_string(),
         (_, Some(ip), Some(host)) => format!("{ip} {host}"),
@@ -36,7 +36,7 @@ fn source(c: &Caller) -> String {
 }
 
 /// One caller in one line of text (log text, not yet made safe).
-fn caller_text(c: &Caller) -> String {
+pub(super) fn caller_text(c: &Caller) -> String {
     let admin = if c.admin == Some(true) {
         " (admin)"
     } else {

@@ -37,7 +37,8 @@ impl Host {
     }
 }
 
-/// Hosts by name (`""` for files whose host is unknown: no record could be read).
+/// Hosts by name (`""` for files whose host is unknown: no record could be read), those
+/// that `--host`/`--exclude-host` leave out excepted.
 pub fn hosts(report: &RunReport) -> BTreeMap<String, Host> {
     let mut hosts: BTreeMap<String, Host> = BTreeMap::new();
     for file in &report.files {
@@ -46,6 +47,9 @@ pub fn hosts(report: &RunReport) -> BTreeMap<String, Host> {
             .as_ref()
             .map(|i| i.host.clone())
             .unwrap_or_default();
+        if !report.filters.hosts.matches(&name) {
+            continue;
+        }
         let host = hosts.entry(name).or_default();
         host.files += 1;
         host.coverage.merge(&file.coverage);
@@ -91,7 +95,7 @@ fn tally_cell(tally: &Tally, time: &TimeDisplay) -> String {
 }
 
 /// What a host's coverage means, in words.
-fn verdict(host: &Host) -> String {
+pub fn verdict(host: &Host) -> String {
     if host.covered() {
         return "covered".to_string();
     }

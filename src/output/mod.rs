@@ -7,6 +7,7 @@ pub mod callers;
 pub mod csv;
 pub mod ecs;
 pub mod hosts;
+pub mod html;
 pub mod ndjson;
 pub mod ndjson_subscription;
 pub mod sanitize;
@@ -18,7 +19,7 @@ pub mod timesketch;
 
 use crate::detect::catalog::{Location, CATALOG, WMI_SUBSCRIPTION};
 use crate::detect::Action;
-use crate::finding::Finding;
+use crate::report::RunReport;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -53,6 +54,8 @@ pub enum Format {
     Timesketch,
     /// RFC 4180 CSV with a header row.
     Csv,
+    /// A self-contained HTML case report (`html/`).
+    Html,
 }
 
 /// How `wmihunt rules` prints the catalog.
@@ -82,18 +85,20 @@ pub struct OutputOptions {
 /// The severity a detection reaches: high for a value written, lower for key operations.
 pub const RULE_SEVERITY: &str = "high (value set)\nmedium (key created/renamed)\nlow (deleted)";
 
-/// Writes `findings` as `options` say.
+/// Writes a run's findings as `options` say (the HTML report shows the rest of the run too).
 pub fn write_findings(
     out: &mut dyn Write,
-    findings: &[Finding],
+    report: &RunReport,
     options: &OutputOptions,
 ) -> io::Result<()> {
+    let findings = &report.findings;
     match options.format {
         Format::Table => table::write(out, findings, options.interactive, &options.time),
         Format::Ndjson => ndjson::write(out, findings),
         Format::Ecs => ecs::write(out, findings, options.bulk_index.as_deref()),
         Format::Timesketch => timesketch::write(out, findings),
         Format::Csv => csv::write(out, findings),
+        Format::Html => html::write(out, report, &options.time),
     }
 }
 

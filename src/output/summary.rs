@@ -123,6 +123,7 @@ fn write_summary(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::
     )?;
     write_slack(out, report, verbose)?;
     write_findings_line(out, report)?;
+    write_filtered(out, report)?;
     writeln!(out, "time:     {secs:.2} s ({rate:.1} MiB/s)")?;
     if verbose {
         for skipped in &report.skipped {
@@ -249,6 +250,34 @@ fn write_findings_line(out: &mut dyn Write, report: &RunReport) -> io::Result<()
         )?;
     }
     Ok(())
+}
+
+/// What the filters left out, when any was given: per filter, and per allowlist entry.
+fn write_filtered(out: &mut dyn Write, report: &RunReport) -> io::Result<()> {
+    let f = &report.filters;
+    if !f.is_set() {
+        return Ok(());
+    }
+    let entries: Vec<String> = f
+        .allowed
+        .iter()
+        .map(|a| format!("{}: {}", terminal_safe(&a.name), a.findings))
+        .collect();
+    let per_entry = if entries.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", entries.join(", "))
+    };
+    writeln!(
+        out,
+        "filtered: {} left out: {} below --min-level {}, {} on hosts out of scope, {} allowed \
+         by the allowlist{per_entry}",
+        f.other_hosts + f.below_level + f.allowed_total(),
+        f.below_level,
+        f.min_level.as_str(),
+        f.other_hosts,
+        f.allowed_total(),
+    )
 }
 
 /// Warns when the inputs held no registry event of either source: the detections need Sysmon

@@ -9,10 +9,11 @@ pub mod progress;
 use crate::config::{Command, ScanConfig};
 use crate::evidence;
 use crate::exit::Exit;
+use crate::filter;
 use crate::finding;
 use crate::output;
 use crate::pass::{attribution, detection, execution, PassError};
-use crate::report::{AttributionStats, RunReport};
+use crate::report::{AttributionStats, Invocation, RunReport};
 use destination::{Destination, Pending};
 use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -91,6 +92,11 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         .transpose()
         .map_err(Error::Destination)?;
     let started = Instant::now();
+    let invocation = Invocation {
+        command_line: config.command_line.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+        started: jiff::Timestamp::now(),
+    };
     let discovery = evidence::discover(&config.paths);
     // Created after the walk, so that it is never among the files found; still before the
     // scan, so that an unwritable folder fails at once.
@@ -125,11 +131,16 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         execution: None,
         attribution: None,
         findings: detected.findings,
+        filters: Default::default(),
+        invocation,
     };
     report.problems.extend(detected.problems);
     if config.dedup {
         report.findings = finding::dedup(std::mem::take(&mut report.findings));
     }
+    // Before the execution check, so that it searches only for what will be shown.
+    (report.findings, report.filters) =
+        filter::apply(std::mem::take(&mut report.findings), &config.filters);
     if config.execution_check {
         let started = Instant::now();
         let options = execution::CheckOptions {
@@ -214,8 +225,7 @@ fn write_results(
         Some(mut pending) => {
             let target = pending.path().display().to_string();
             let out = pending.writer();
-            let result =
-                output::write_findings(out, &report.findings, &options).and_then(|()| out.flush());
+            let result = output::write_findings(out, report, &options).and_then(|()| out.flush());
             written(result, &target)?;
             if nothing_read {
                 // Dropped unwritten: a run that read nothing leaves no empty file.
@@ -230,8 +240,8 @@ fn write_results(
                 ..options
             };
             let mut out = BufWriter::new(stdout.lock());
-            let result = output::write_findings(&mut out, &report.findings, &options)
-                .and_then(|()| out.flush());
+            let result =
+                output::write_findings(&mut out, report, &options).and_then(|()| out.flush());
             written(result, "stdout")
         }
     }

@@ -333,6 +333,15 @@ pub fn scan_all(paths: &[&Path], extra: &[&str]) -> (Vec<AnyLine>, Output) {
     (lines, out)
 }
 
+/// `testdata/multi_chunk.evtx` cut inside chunk 4 (chunks 0-3 whole, then 1000 bytes of
+/// chunk 4), written as `dir/name`.
+pub fn cut_log(dir: &Path, name: &str) -> PathBuf {
+    let full = std::fs::read(testdata().join("multi_chunk.evtx")).expect("fixture");
+    let path = dir.join(name);
+    std::fs::write(&path, &full[..4096 + 4 * 65536 + 1000]).expect("write the cut copy");
+    path
+}
+
 /// Exit code of a finished process.
 pub fn code(out: &Output) -> i32 {
     out.status.code().expect("exited normally")
