@@ -1,8 +1,8 @@
 //! Attribution scenarios: collections of logs from several hosts around one WmiPrvSE.exe write,
 //! built from the real field sets (`events.rs`). No public log holds more than a part of the
 //! chain (the Sysmon-only `wmi_remote_registry_sysmon.evtx`), so these hold the rest: the
-//! Security logons, WMI-Activity, PowerShell and the caller's own logs. `tests/attribution.rs`
-//! scans each and asserts the exact attribution.
+//! Security logons, WMI-Activity, PowerShell and the caller's own logs.
+//! `tests/e2e/attribution.rs` scans each and asserts the exact attribution.
 
 use crate::events::*;
 use crate::writer::{filetime_from_unix, try_write_to_vec, Event};

@@ -2,7 +2,7 @@
 //! shared real samples (skipped when they are absent), with the exact findings of each file and
 //! of the whole folder, and what `--context` adds.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

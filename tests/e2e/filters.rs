@@ -2,7 +2,7 @@
 //! allowlist (and what the summary says each left out), the format inferred from `-o`, and
 //! the help's examples and exit codes.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

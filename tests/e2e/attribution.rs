@@ -3,7 +3,7 @@
 //! must be exactly the one asserted here; the real positive in the shared samples must name
 //! the remote caller its Sysmon records show.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{code, scan_ndjson, stderr, wmihunt};

@@ -1,4 +1,4 @@
-//! The Sigma export in a real Sigma engine. Every rule `wmihunt rules --format sigma` writes
+//! The registry rules of the Sigma export in a real Sigma engine. Every rule `wmihunt rules --format sigma` writes
 //! is converted by pySigma's SQLite backend and run (`tests/sigma/run_rules.py`) over the
 //! fixture events and over probes made here from the catalog; what each rule matched is
 //! compared with what `wmihunt scan` reports for the same events, and the differences Sigma
@@ -7,14 +7,14 @@
 //! Needs a Python with pySigma (`WMIHUNT_PYSIGMA_PYTHON`, which `.ci/run` sets up); without
 //! one the test says it is skipped, except in CI (`CI=true`), where it fails.
 
-mod support;
+use crate::support;
 
+use super::{export_rules, fixture_rows, pysigma_python, row, run_engine};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use support::cases::{self, registry, security_4657, Version, WMI};
-use support::sigma::{export_rules, fixture_rows, pysigma_python, row, run_engine};
 use support::{code, scan_ndjson, stderr, testdata, wmihunt};
 use wmihunt_testkit::writer::{filetime_from_unix, try_write_to_vec, Event};
 
@@ -400,7 +400,7 @@ fn sigma_rules_match_what_wmihunt_reports_in_a_real_engine() {
     }
 
     // What each rule matched in the engine; the subscription rules are checked by
-    // tests/sigma_subscriptions.rs.
+    // tests/e2e/sigma/subscriptions.rs.
     let mut matched = run_engine(&python, &rules_path, &rows_path);
     matched.retain(|name, _| !name.starts_with("wmihunt_wmi_subscription_"));
 

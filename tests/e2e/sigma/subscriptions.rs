@@ -1,19 +1,19 @@
-//! The WMI subscription rules of the Sigma export in a real Sigma engine (as
-//! `tests/sigma_engine.rs` does for the registry rules): each rule runs over the fixture events
-//! and over probes made here, and what it matched is compared with the events wmihunt reports
+//! The WMI subscription rules of the Sigma export in a real Sigma engine (as `registry.rs`
+//! does for the registry rules): each rule runs over the fixture events and over probes made
+//! here, and what it matched is compared with the events wmihunt reports
 //! as registering a subscription (a consumer or binding created or modified, or bound, in the
 //! evidence of a subscription it reports). wmihunt joins a host's events where a SIEM sees one
 //! at a time; every difference that makes is pinned below.
 
-mod support;
+use crate::support;
 
+use super::{export_rules, fixture_rows, pysigma_python, row, run_engine};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use support::cases::{
     binding, binding_5861, consumer, filter, scm_builtin, Schema, SID_1104, SID_544,
 };
-use support::sigma::{export_rules, fixture_rows, pysigma_python, row, run_engine};
 use support::{code, scan_all, stderr, testdata, AnyLine};
 use wmihunt_testkit::writer::{filetime_from_unix, try_write_to_vec, Event, Value};
 

@@ -3,7 +3,7 @@
 //! into rows), keeps wmihunt's stderr in the results, passes only flags wmihunt has, and
 //! `scripts/velociraptor-artifact.sh` sets the tool's hash and URL for a binary.
 
-mod support;
+use crate::support;
 
 use serde_norway::Value;
 use sha2::{Digest, Sha256};

@@ -194,3 +194,25 @@ fn the_scan_sees_a_forbidden_import() {
         "a\n"
     );
 }
+
+/// Every end-to-end test is a module of the one test binary, `tests/e2e/main.rs`: a `.rs` file
+/// directly in `tests/`, or a folder there with a `main.rs`, would be a test binary of its own
+/// (cargo finds them by itself), linking the crate once more and sharing none of `support/`.
+#[test]
+fn end_to_end_tests_are_modules_of_one_binary() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut binaries: Vec<String> = fs::read_dir(&tests)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "rs") || (p.is_dir() && p.join("main.rs").is_file())
+        })
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    binaries.sort();
+    assert_eq!(
+        binaries,
+        ["e2e"],
+        "put end-to-end tests in a module of tests/e2e/ (declared in tests/e2e/main.rs)"
+    );
+}

@@ -1,7 +1,7 @@
 //! End-to-end tests: the binary as a user runs it, on the generated fixtures in `testdata/`
 //! (and on the shared real samples when they are present).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -577,7 +577,7 @@ fn real_sample_gives_its_one_finding() {
     );
 }
 
-/// The findings the whole folder gives are listed and justified in `tests/wmi_whole.rs`; this
+/// The findings the whole folder gives are listed and justified in `tests/e2e/wmi_whole.rs`; this
 /// checks the damage reported, and that the pre-filter changes nothing.
 #[test]
 fn the_whole_sample_folder_reports_damage_and_the_prefilter_changes_nothing() {

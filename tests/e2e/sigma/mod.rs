@@ -1,6 +1,11 @@
-//! The real Sigma engine, shared by the tests that run the Sigma export in it
-//! (`tests/sigma_engine.rs`, `tests/sigma_subscriptions.rs`): which Python has pySigma, events
-//! as the flat rows an event store holds, and a run of `tests/sigma/run_rules.py`.
+//! The Sigma export in a real Sigma engine: the registry rules (`registry.rs`) and the WMI
+//! subscription rules (`subscriptions.rs`). Shared by both: which Python has pySigma, events as
+//! the flat rows an event store holds, and a run of `tests/sigma/run_rules.py`.
+
+mod registry;
+mod subscriptions;
+
+use crate::support;
 
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
@@ -69,7 +74,7 @@ pub fn row(name: &str, e: &Event) -> Json {
 /// matched, by rule name.
 pub fn run_engine(python: &Path, rules: &Path, rows: &Path) -> BTreeMap<String, Vec<String>> {
     let run = Command::new(python)
-        .arg(super::root().join("tests/sigma/run_rules.py"))
+        .arg(support::root().join("tests/sigma/run_rules.py"))
         .arg(rules)
         .arg(rows)
         .output()
@@ -96,8 +101,8 @@ pub fn run_engine(python: &Path, rules: &Path, rows: &Path) -> BTreeMap<String, 
 
 /// The Sigma export, as a user writes it: `wmihunt rules --format sigma` in `dir`.
 pub fn export_rules(dir: &Path) -> PathBuf {
-    let out = super::wmihunt(["rules", "--format", "sigma"]);
-    assert_eq!(super::code(&out), 0, "{}", super::stderr(&out));
+    let out = support::wmihunt(["rules", "--format", "sigma"]);
+    assert_eq!(support::code(&out), 0, "{}", support::stderr(&out));
     let path = dir.join("wmihunt.yml");
     std::fs::write(&path, &out.stdout).unwrap();
     path
@@ -106,7 +111,7 @@ pub fn export_rules(dir: &Path) -> PathBuf {
 /// Every fixture event as a row, named `<file>#<record>`.
 pub fn fixture_rows() -> Vec<Json> {
     let mut rows = Vec::new();
-    for fixture in super::cases::all() {
+    for fixture in support::cases::all() {
         for (record, event) in &fixture.events {
             rows.push(row(&format!("{}#{record}", fixture.name), event));
         }

@@ -1,12 +1,6 @@
 //! Shared by the end-to-end tests: running the binary, reading its NDJSON strictly, and the
 //! fixture cases.
 
-// Each test binary uses a part of this module.
-#![allow(dead_code, unused_imports)]
-
-pub mod sigma;
-
-#[allow(unused_imports)]
 pub use wmihunt_testkit::cases;
 
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! End-to-end tests of the ecosystem outputs: ECS (checked against the committed field list),
 //! Elasticsearch `_bulk`, Timesketch JSONL, CSV and the Sigma export, each parsed back.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -328,7 +328,7 @@ fn strings(value: &serde_norway::Value) -> Vec<&str> {
 
 #[test]
 fn sigma_export_is_valid_and_in_step_with_the_catalog() {
-    // tests/sigma_engine.rs runs these rules in a Sigma engine; this checks their shape.
+    // tests/e2e/sigma/registry.rs runs these rules in a Sigma engine; this checks their shape.
     let text = stdout_of(&["rules", "--format", "sigma"]);
     let docs: Vec<serde_norway::Value> = text
         .split("\n---\n")

@@ -8,7 +8,7 @@
 //! them up); without them it says it is skipped, except in CI (`CI=true`), where it fails.
 //! `WMIHUNT_SCREENSHOTS=docs` writes the README's screenshots into `docs/`.
 
-mod support;
+use crate::support;
 
 use base64::Engine;
 use serde_json::Value;
