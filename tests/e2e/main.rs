@@ -5,11 +5,14 @@
 
 mod architecture;
 mod attribution;
-mod cli;
+mod coverage;
+mod evidence;
 mod filters;
 mod formats;
 mod fuzz_regressions;
+mod output;
 mod report;
+mod scan;
 mod sigma;
 mod support;
 mod velociraptor;
