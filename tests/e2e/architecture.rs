@@ -137,7 +137,7 @@ fn crate_paths(code: &str) -> Vec<String> {
 }
 
 fn check_sources() -> Vec<String> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = crate::support::root().join("src");
     let mut files = Vec::new();
     sources(&src, &mut files);
     files.sort();
@@ -200,7 +200,7 @@ fn the_scan_sees_a_forbidden_import() {
 /// (cargo finds them by itself), linking the crate once more and sharing none of `support/`.
 #[test]
 fn end_to_end_tests_are_modules_of_one_binary() {
-    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let tests = crate::support::root().join("tests");
     let mut binaries: Vec<String> = fs::read_dir(&tests)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -6,7 +6,7 @@
 use crate::support;
 
 use serde_json::{json, Value};
-use support::{code, scan_ndjson, stderr, wmihunt};
+use support::{scan_ndjson, wmihunt, Csv};
 use wmihunt_testkit::scenarios::{self, Scenario};
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
@@ -23,11 +23,12 @@ fn run(scenario: &Scenario, args: &[&str]) -> (String, String) {
     all.extend(args);
     all.push(&path);
     let out = wmihunt(&all);
-    let err = stderr(&out);
-    assert_eq!(code(&out), 0, "{err}");
+    out.assert_code(0);
     let prefix = format!("{path}/");
-    let text = String::from_utf8(out.stdout).unwrap();
-    (text.replace(&prefix, ""), err.replace(&prefix, ""))
+    (
+        out.stdout.replace(&prefix, ""),
+        out.stderr.replace(&prefix, ""),
+    )
 }
 
 /// The attribution of every finding of `scenario`, scanned with `extra` flags (each NDJSON
@@ -457,9 +458,10 @@ fn the_window_is_configurable() {
     );
     let none = attributions(&scenarios::remote_wmic(false), &["--no-attribution"]);
     assert_eq!(none[0], Value::Null);
-    let out = wmihunt(["scan", "--caller-window", "0", "x"]);
-    assert_eq!(code(&out), 3, "a usage error");
-    assert!(stderr(&out).contains("the window must be from 1 s to 24 h"));
+    // A usage error.
+    wmihunt(["scan", "--caller-window", "0", "x"])
+        .assert_code(3)
+        .assert_stderr_has("the window must be from 1 s to 24 h");
 }
 
 #[test]
@@ -475,9 +477,8 @@ fn the_real_positive_names_the_remote_caller_its_sysmon_records_show() {
     let file = samples
         .join("sbousseaden__EVTX-ATTACK-SAMPLES/Lateral Movement/wmi_remote_registry_sysmon.evtx");
     let (lines, out) = scan_ndjson(&[&file], &[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let line: Value =
-        serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    out.assert_code(0);
+    let line: Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
     assert_eq!(lines.len(), 1);
     assert_eq!(line["record_id"], 549609);
     let path = file.display().to_string();
@@ -537,10 +538,8 @@ fn every_format_carries_the_caller() {
     assert_eq!(doc["user"], json!({"name": "adm-jdoe", "domain": "CORP"}));
     assert_eq!(doc["wmihunt"]["attribution"]["grade"], "strong");
     let (csv, _) = run(&scenario, &["--format", "csv"]);
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let row = reader.records().next().unwrap().unwrap();
-    let cell = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+    let csv = Csv::parse(&csv);
+    let cell = |name: &str| csv.cell(&csv.rows[0], name);
     assert_eq!(cell("attribution_grade"), "strong");
     assert_eq!(cell("caller_user"), "adm-jdoe");
     assert_eq!(cell("caller_source_ip"), "10.0.0.52");

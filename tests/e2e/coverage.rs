@@ -4,9 +4,12 @@
 
 use crate::support;
 
-use std::fs;
 use support::cases;
-use support::{code, scan_all, scan_ndjson, stderr, testdata, wmihunt};
+use support::{scan_all, scan_ndjson, testdata, wmihunt, write_evtx};
+
+/// The warning when one scanned file holds no event a detection can judge.
+const NOTHING_JUDGED: &str = "wmihunt: warning: no registry event the detections can judge \
+     (Sysmon EID 12/13/14 or Security 4657) in the 1 scanned file, so";
 
 /// The registry events the fixtures hold, by source: (Sysmon 12/13/14, Security 4657), and
 /// the events that carry Sysmon's registry fields without being one (a lookalike provider,
@@ -38,13 +41,11 @@ fn coverage_counts_every_registry_event_by_source_with_and_without_the_prefilter
     let sysmon = sysmon + decoys;
     for flags in [&[][..], &["--no-prefilter"][..]] {
         let (lines, out) = scan_all(&[&testdata()], flags);
-        let err = stderr(&out);
-        let want = format!(
+        out.assert_stderr_has(&format!(
             "findings: {} (judged {sysmon} Sysmon registry events and {security} Security 4657 \
              events on {hosts} hosts: ",
             lines.len()
-        );
-        assert!(err.contains(&want), "{flags:?}: {want}\n{err}");
+        ));
     }
 }
 
@@ -53,8 +54,11 @@ fn a_clean_result_states_what_it_rests_on() {
     let file = testdata().join("other_writers.evtx");
     let (lines, out) = scan_ndjson(&[&file], &[]);
     assert!(lines.is_empty());
-    let err = stderr(&out);
-    let line = err.lines().find(|l| l.starts_with("findings:")).unwrap();
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("findings:"))
+        .unwrap();
     assert!(
         line.starts_with("findings: 0 (judged ")
             && line.contains("Sysmon registry events and 0 Security 4657 events on 1 host: WS"),
@@ -71,26 +75,14 @@ fn a_sysmon_log_without_registry_events_is_not_coverage() {
     let events: Vec<_> = (0..20)
         .map(|n| cases::process_create("C:\\Windows\\notepad.exe", cases::WMI, n))
         .collect();
-    let bytes = wmihunt_testkit::writer::try_write_to_vec(&events).unwrap();
-    let path = dir.path().join("Sysmon.evtx");
-    fs::write(&path, bytes).unwrap();
-    let out = wmihunt(["scan", "--no-progress", "--summary", path.to_str().unwrap()]);
-    assert_eq!(code(&out), 0);
-    let err = stderr(&out);
-    assert!(
-        err.contains("NOT covered: its Sysmon log holds no registry events (EID 12/13/14)"),
-        "{err}"
-    );
-    assert!(
-        err.contains("wmihunt: warning: no registry event the detections can judge (Sysmon EID 12/13/14 or Security 4657) in the 1 scanned file, so")
-            && err.contains("Sysmon log whose configuration records registry events")
-            && err.contains("'Audit Registry' subcategory plus a SACL"),
-        "{err}"
-    );
-    assert!(
-        err.contains("findings: 0 (judged 0 Sysmon registry events"),
-        "{err}"
-    );
+    let path = write_evtx(dir.path(), "Sysmon.evtx", &events);
+    wmihunt(["scan", "--no-progress", "--summary", path.to_str().unwrap()])
+        .assert_code(0)
+        .assert_stderr_has("NOT covered: its Sysmon log holds no registry events (EID 12/13/14)")
+        .assert_stderr_has(NOTHING_JUDGED)
+        .assert_stderr_has("Sysmon log whose configuration records registry events")
+        .assert_stderr_has("'Audit Registry' subcategory plus a SACL")
+        .assert_stderr_has("findings: 0 (judged 0 Sysmon registry events");
 }
 
 #[test]
@@ -101,8 +93,8 @@ fn host_summary_and_coverage_warning() {
         "--summary",
         testdata().to_str().unwrap(),
     ]);
-    let err = stderr(&out);
-    assert!(err.contains("── per host ──"), "{err}");
+    out.assert_stderr_has("── per host ──");
+    let err = &out.stderr;
     let row = |host: &str| {
         err.lines()
             .find(|l| l.contains(host))
@@ -118,23 +110,16 @@ fn host_summary_and_coverage_warning() {
         dc02.contains("┆ 6 ") && dc02.contains("covered") && !dc02.contains("NOT"),
         "{dc02}"
     );
-    assert!(!err.contains("warning:"), "{err}");
+    out.assert_stderr_lacks("warning:");
     // A Security log without registry auditing is no clean bill of health.
     let security = testdata().join("execution/WS06-Security.evtx");
-    let out = wmihunt([
+    wmihunt([
         "scan",
         "--no-progress",
         "--summary",
         security.to_str().unwrap(),
-    ]);
-    let err = stderr(&out);
-    assert_eq!(code(&out), 0);
-    assert!(
-        err.contains("wmihunt: warning: no registry event the detections can judge (Sysmon EID 12/13/14 or Security 4657) in the 1 scanned file, so"),
-        "{err}"
-    );
-    assert!(
-        err.contains("NOT covered: no Sysmon registry events and no Security 4657"),
-        "{err}"
-    );
+    ])
+    .assert_code(0)
+    .assert_stderr_has(NOTHING_JUDGED)
+    .assert_stderr_has("NOT covered: no Sysmon registry events and no Security 4657");
 }

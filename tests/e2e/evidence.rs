@@ -7,7 +7,7 @@ use crate::support;
 use std::fs;
 use std::path::{Path, PathBuf};
 use support::cases;
-use support::{code, scan_ndjson, stderr, testdata};
+use support::{copy_fixture, scan_ndjson, testdata};
 use wmihunt_testkit::layout;
 
 // ---- Damaged logs ----
@@ -16,14 +16,10 @@ use wmihunt_testkit::layout;
 fn a_truncated_file_is_reported_and_the_rest_scanned() {
     let dir = tempfile::tempdir().unwrap();
     support::cut_log(dir.path(), "cut.evtx");
-    fs::copy(testdata().join("actions.evtx"), dir.path().join("ok.evtx")).unwrap();
+    copy_fixture("actions.evtx", &dir.path().join("ok.evtx"));
     let (lines, out) = scan_ndjson(&[dir.path()], &[]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("cut.evtx: chunk 4: truncated chunk: 1000 of 65536 bytes"),
-        "{}",
-        stderr(&out)
-    );
+    out.assert_code(2)
+        .assert_stderr_has("cut.evtx: chunk 4: truncated chunk: 1000 of 65536 bytes");
     let from_cut = lines
         .iter()
         .filter(|l| l.source_path.ends_with("cut.evtx"))
@@ -34,7 +30,7 @@ fn a_truncated_file_is_reported_and_the_rest_scanned() {
         .count();
     assert_eq!((from_cut, from_ok), (1, 10));
     let (_, out) = scan_ndjson(&[dir.path()], &["--fail-on-findings"]);
-    assert_eq!(code(&out), 1);
+    out.assert_code(1);
 }
 
 #[test]
@@ -52,15 +48,11 @@ fn a_broken_chunk_between_findings_hides_neither() {
     fs::write(dir.path().join("broken.evtx"), &bytes).unwrap();
     for flags in [&[][..], &["--no-prefilter"][..]] {
         let (after, out) = scan_ndjson(&[dir.path()], flags);
-        assert_eq!(code(&out), 2);
+        out.assert_code(2);
         assert_eq!(after.iter().map(|l| l.chunk).collect::<Vec<_>>(), chunks);
-        assert!(
-            stderr(&out).contains(&format!(
-                "broken.evtx: chunk {broken}: not a chunk (bad magic"
-            )),
-            "{}",
-            stderr(&out)
-        );
+        out.assert_stderr_has(&format!(
+            "broken.evtx: chunk {broken}: not a chunk (bad magic"
+        ));
     }
 }
 
@@ -80,8 +72,8 @@ fn damage_reads_the_same_with_and_without_the_prefilter() {
     fs::write(&path, &bytes).unwrap();
     let problems_and_counts = |flags: &[&str]| {
         let (lines, out) = scan_ndjson(&[&path], flags);
-        assert_eq!(code(&out), 2);
-        let err = stderr(&out);
+        out.assert_code(2);
+        let err = &out.stderr;
         let kept: Vec<String> = err
             .lines()
             .filter(|l| l.starts_with("wmihunt:") || l.starts_with("findings:"))
@@ -160,12 +152,12 @@ fn recover_carves_slack_and_marks_the_finding() {
     let path = slack_file(dir.path());
     for flags in [&[][..], &["--no-prefilter"][..]] {
         let (lines, out) = scan_ndjson(&[&path], flags);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        out.assert_code(0);
         assert!(lines.is_empty(), "slack is not read without --recover");
     }
     for flags in [&["--recover"][..], &["--recover", "--no-prefilter"][..]] {
         let (lines, out) = scan_ndjson(&[&path], flags);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        out.assert_code(0);
         assert_eq!(lines.len(), 1, "{flags:?}");
         assert!(lines[0].recovered);
         assert_eq!(lines[0].record_id, 3);
@@ -180,8 +172,7 @@ fn recover_reads_carved_records_with_control_characters() {
     let path = slack_file_with(dir.path(), "evil.exe\r\n-hidden\u{1}");
     for flags in [&["--recover"][..], &["--recover", "--no-prefilter"][..]] {
         let (lines, out) = scan_ndjson(&[&path], flags);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
-        assert!(!stderr(&out).contains("wmihunt: "), "{}", stderr(&out));
+        out.assert_code(0).assert_stderr_lacks("wmihunt: ");
         assert_eq!(lines.len(), 1, "{flags:?}");
         assert!(lines[0].recovered);
         assert_eq!(lines[0].data.as_deref(), Some("evil.exe\r\n-hidden\u{1}"));
@@ -196,15 +187,11 @@ fn recover_carves_a_chunk_whose_header_was_wiped() {
     let path = dir.path().join("wiped.evtx");
     fs::write(&path, &bytes).unwrap();
     let (lines, out) = scan_ndjson(&[&path], &[]);
-    assert_eq!((code(&out), lines.len()), (2, 0));
-    assert!(
-        stderr(&out).contains("wiped.evtx: chunk 0: not a chunk (bad magic ee ee"),
-        "{}",
-        stderr(&out)
-    );
+    assert_eq!((out.code, lines.len()), (2, 0));
+    out.assert_stderr_has("wiped.evtx: chunk 0: not a chunk (bad magic ee ee");
     let (lines, out) = scan_ndjson(&[&path], &["--recover"]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("carving records from it (--recover)"));
+    out.assert_code(2);
+    out.assert_stderr_has("carving records from it (--recover)");
     assert_eq!(lines.len(), 10, "every finding of actions.evtx, carved");
     assert!(lines.iter().all(|l| l.recovered));
 }
@@ -219,7 +206,7 @@ fn odd_paths_and_files_are_reported_not_fatal() {
     let odd = dir
         .path()
         .join(std::ffi::OsStr::from_bytes(b"host\xff\xfe.evtx"));
-    fs::copy(testdata().join("actions.evtx"), &odd).unwrap();
+    copy_fixture("actions.evtx", &odd);
     fs::write(dir.path().join("empty.evtx"), b"").unwrap();
     fs::write(
         dir.path().join("header-only.evtx"),
@@ -233,83 +220,66 @@ fn odd_paths_and_files_are_reported_not_fatal() {
     .unwrap();
     std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
     let (lines, out) = scan_ndjson(&[dir.path()], &["-v"]);
-    let err = stderr(&out);
-    assert_eq!(code(&out), 2, "{err}");
+    out.assert_code(2);
     assert_eq!(lines.len(), 10);
     assert!(
         lines[0].source_path.ends_with("host\u{fffd}\u{fffd}.evtx"),
         "{}",
         lines[0].source_path
     );
-    assert!(
-        err.contains("header-only.evtx: truncated inside the EVTX file header (100 of 4096 bytes)"),
-        "{err}"
-    );
-    assert!(
-        err.contains("wmihunt: note: ") && err.contains("loop: symlink loop"),
-        "{err}"
-    );
-    assert!(err.contains("empty.evtx: empty file (0 bytes)"), "{err}");
-    assert!(
-        err.contains("not-evtx.evtx: not an EVTX file (no ElfFile signature)"),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
+    out.assert_stderr_has(
+        "header-only.evtx: truncated inside the EVTX file header (100 of 4096 bytes)",
+    )
+    .assert_stderr_has("wmihunt: note: ")
+    .assert_stderr_has("loop: symlink loop")
+    .assert_stderr_has("empty.evtx: empty file (0 bytes)")
+    .assert_stderr_has("not-evtx.evtx: not an EVTX file (no ElfFile signature)")
+    .assert_stderr_lacks("panicked");
 }
 
 #[test]
 fn empty_and_fake_logs_are_reported_not_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("Sysmon.evtx");
-    fs::copy(testdata().join("actions.evtx"), &good).unwrap();
+    copy_fixture("actions.evtx", &good);
     let empty = dir.path().join("Security.evtx");
     fs::write(&empty, b"").unwrap();
     let fake = dir.path().join("System.evtx");
     fs::write(&fake, b"this is a text file, not a log").unwrap();
     fs::write(dir.path().join("notes.txt"), b"analyst notes").unwrap();
     let (lines, out) = scan_ndjson(&[dir.path()], &[]);
-    let err = stderr(&out);
-    assert_eq!(code(&out), 2, "{err}");
+    out.assert_code(2);
     assert_eq!(lines.len(), 10);
-    assert!(
-        err.contains("wmihunt: unreadable log: ")
-            && err.contains("Security.evtx: empty file (0 bytes)"),
-        "{err}"
-    );
-    assert!(
-        err.contains("System.evtx: not an EVTX file (no ElfFile signature)"),
-        "{err}"
-    );
-    assert!(!err.contains("notes.txt"), "plain files stay quiet: {err}");
-    assert!(
-        err.contains("2 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
-        "{err}"
-    );
+    out.assert_stderr_has("wmihunt: unreadable log: ")
+        .assert_stderr_has("Security.evtx: empty file (0 bytes)")
+        .assert_stderr_has("System.evtx: not an EVTX file (no ElfFile signature)")
+        // Plain files stay quiet.
+        .assert_stderr_lacks("notes.txt")
+        .assert_stderr_has(
+            "2 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped \
+             (not event logs)",
+        );
     // Given explicitly beside a good file, the same.
     let (_, out) = scan_ndjson(&[&good, &empty], &[]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    out.assert_code(2);
 }
 
 #[cfg(unix)]
 #[test]
 fn a_symlink_loop_is_a_note_not_lost_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(testdata().join("actions.evtx"), dir.path().join("a.evtx")).unwrap();
+    copy_fixture("actions.evtx", &dir.path().join("a.evtx"));
     std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
     let (lines, out) = scan_ndjson(&[dir.path()], &[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     assert_eq!(lines.len(), 10);
-    assert!(stderr(&out).contains("wmihunt: note: "), "{}", stderr(&out));
+    out.assert_stderr_has("wmihunt: note: ");
 }
 
 #[test]
 fn the_evidence_is_never_modified() {
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(
-        testdata().join("multi_chunk.evtx"),
-        dir.path().join("a.evtx"),
-    )
-    .unwrap();
+    copy_fixture("multi_chunk.evtx", &dir.path().join("a.evtx"));
     slack_file(dir.path());
     let snapshot = |d: &Path| {
         let mut entries: Vec<(String, Vec<u8>, std::time::SystemTime)> = fs::read_dir(d)
@@ -330,7 +300,7 @@ fn the_evidence_is_never_modified() {
     let before = snapshot(dir.path());
     for flags in [&[][..], &["--recover"][..], &["--no-prefilter"][..]] {
         let (_, out) = scan_ndjson(&[dir.path()], flags);
-        assert_eq!(code(&out), 0);
+        out.assert_code(0);
     }
     assert!(
         before == snapshot(dir.path()),
@@ -350,14 +320,13 @@ fn copies_of_a_log_are_one_finding() {
     ] {
         let folder = dir.path().join(copy);
         fs::create_dir_all(&folder).unwrap();
-        fs::copy(
-            testdata().join("actions.evtx"),
-            folder.join("Microsoft-Windows-Sysmon%4Operational.evtx"),
-        )
-        .unwrap();
+        copy_fixture(
+            "actions.evtx",
+            &folder.join("Microsoft-Windows-Sysmon%4Operational.evtx"),
+        );
     }
     let (lines, out) = scan_ndjson(&[dir.path()], &[]);
-    assert_eq!(code(&out), 0);
+    out.assert_code(0);
     assert_eq!(lines.len(), 10);
     for l in &lines {
         assert!(
@@ -405,8 +374,7 @@ fn zip_collections_are_scanned_in_place() {
     let zip = collection_zip(dir.path());
     for flags in [&["-v"][..], &["-v", "--no-prefilter"][..]] {
         let (lines, out) = scan_ndjson(&[&zip], flags);
-        let err = stderr(&out);
-        assert_eq!(code(&out), 0, "{err}");
+        out.assert_code(0);
         assert_eq!(lines.len(), 13, "{flags:?}");
         let member = format!(
             "{}!/HOST1/C/Windows/System32/winevt/Logs/Microsoft-Windows-Sysmon%4Operational.evtx",
@@ -426,13 +394,10 @@ fn zip_collections_are_scanned_in_place() {
                 .map(|l| (l.record_id, l.chunk))
                 .collect::<Vec<_>>()
         );
-        assert!(
-            err.contains(
-                "collection.zip!/HOST1/notes.txt: not an EVTX file (no ElfFile signature)"
-            ),
-            "{err}"
-        );
-        assert!(err.contains("files:    2 scanned"), "{err}");
+        out.assert_stderr_has(
+            "collection.zip!/HOST1/notes.txt: not an EVTX file (no ElfFile signature)",
+        )
+        .assert_stderr_has("files:    2 scanned");
     }
     // Nothing was extracted next to the evidence.
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -459,23 +424,12 @@ fn corrupt_and_encrypted_archives_are_per_file_errors() {
     }
     fs::write(dir.path().join("encrypted.zip"), &bytes).unwrap();
     fs::remove_file(&zip).unwrap();
-    fs::copy(
-        testdata().join("actions.evtx"),
-        dir.path().join("plain.evtx"),
-    )
-    .unwrap();
+    copy_fixture("actions.evtx", &dir.path().join("plain.evtx"));
     let (lines, out) = scan_ndjson(&[dir.path()], &[]);
-    let err = stderr(&out);
-    assert_eq!(code(&out), 2, "{err}");
+    out.assert_code(2);
     assert_eq!(lines.len(), 10, "the plain log is still scanned");
-    assert!(
-        err.contains("truncated.zip: cannot read the zip archive"),
-        "{err}"
-    );
-    assert!(
-        err.contains("encrypted.zip!/HOST2/Sysmon.evtx: encrypted member"),
-        "{err}"
-    );
+    out.assert_stderr_has("truncated.zip: cannot read the zip archive")
+        .assert_stderr_has("encrypted.zip!/HOST2/Sysmon.evtx: encrypted member");
 }
 
 // ---- The shared real samples (skipped when ../shared/evtx is absent) ----
@@ -497,10 +451,10 @@ fn the_whole_sample_folder_reports_damage_and_the_prefilter_changes_nothing() {
     let mut outputs = Vec::new();
     for flags in [&[][..], &["--no-prefilter"][..]] {
         let (lines, out) = scan_ndjson(&[&samples], flags);
-        let err = stderr(&out);
-        assert_eq!(code(&out), 2, "{err}");
+        let err = &out.stderr;
+        out.assert_code(2);
         assert!(lines.iter().any(|l| l.record_id == 549609), "{lines:?}");
-        assert!(err.contains("files:    604 scanned"), "{err}");
+        out.assert_stderr_has("files:    604 scanned");
         for name in damaged {
             assert!(
                 err.lines()
@@ -520,7 +474,7 @@ fn the_sample_folder_reads_the_same_with_and_without_the_prefilter() {
     };
     let run = |flags: &[&str]| {
         let (lines, out) = scan_ndjson(&[&samples], flags);
-        let err = stderr(&out);
+        let err = &out.stderr;
         let problems: Vec<String> = err
             .lines()
             .filter(|l| l.starts_with("wmihunt:"))
@@ -530,7 +484,7 @@ fn the_sample_folder_reads_the_same_with_and_without_the_prefilter() {
             .lines()
             .find(|l| l.starts_with("data:"))
             .map(|l| l.split(" (").next().unwrap_or_default().to_string());
-        (code(&out), lines, problems, records)
+        (out.code, lines, problems, records)
     };
     let with = run(&[]);
     let without = run(&["--no-prefilter"]);
@@ -547,14 +501,11 @@ fn the_sample_folder_reads_the_same_with_and_without_the_prefilter() {
     // slack is counted per file, listed with -v only, and does not turn clean files into
     // files with read errors.
     let (_, recovered) = scan_ndjson(&[&samples], &["--recover", "--no-prefilter"]);
-    let err = stderr(&recovered);
-    assert!(!err.contains("control character"), "{err}");
-    assert!(!err.contains("wmihunt: slack:"), "{err}");
-    assert!(
-        err.contains("could not be read (stale data, no exit 2; -v lists them)"),
-        "{err}"
-    );
-    assert!(err.contains("5 with read errors"), "{err}");
+    recovered
+        .assert_stderr_lacks("control character")
+        .assert_stderr_lacks("wmihunt: slack:")
+        .assert_stderr_has("could not be read (stale data, no exit 2; -v lists them)")
+        .assert_stderr_has("5 with read errors");
     let (_, verbose) = scan_ndjson(&[&samples], &["--recover", "--no-prefilter", "-v"]);
-    assert!(stderr(&verbose).contains("wmihunt: slack:"));
+    verbose.assert_stderr_has("wmihunt: slack:");
 }

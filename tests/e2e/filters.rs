@@ -6,14 +6,14 @@ use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;
-use support::{code, scan_all, scan_ndjson, stderr, testdata, wmihunt, AnyLine};
+use support::{scan_all, scan_ndjson, testdata, wmihunt, AnyLine};
 
 #[test]
 fn min_level_keeps_that_level_and_above_and_says_what_it_left_out() {
     let severity = |l: &AnyLine| l.key().3.to_string();
     let (all, _) = scan_all(&[&testdata()], &[]);
     let (high, out) = scan_all(&[&testdata()], &["--min-level", "high"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let want: Vec<_> = all
         .iter()
         .filter(|l| severity(l) == "high")
@@ -29,20 +29,16 @@ fn min_level_keeps_that_level_and_above_and_says_what_it_left_out() {
     assert!(want.len() < all.len());
     assert_eq!(high, want);
     let left_out = all.len() - want.len();
-    assert!(
-        stderr(&out).contains(&format!(
-            "filtered: {left_out} left out: {left_out} below --min-level high, 0 on hosts out \
+    out.assert_stderr_has(&format!(
+        "filtered: {left_out} left out: {left_out} below --min-level high, 0 on hosts out \
              of scope, 0 allowed by the allowlist"
-        )),
-        "{}",
-        stderr(&out)
-    );
+    ));
     let (medium, _) = scan_all(&[&testdata()], &["--min-level", "medium"]);
     assert!(medium.iter().all(|l| severity(l) != "low"));
     assert!(medium.len() > high.len());
     let (info, out) = scan_all(&[&testdata()], &["--min-level", "info"]);
     assert_eq!(info, all);
-    assert!(!stderr(&out).contains("filtered:"), "{}", stderr(&out));
+    out.assert_stderr_lacks("filtered:");
 }
 
 fn hosts_of(lines: &[support::Line]) -> BTreeSet<String> {
@@ -53,7 +49,7 @@ fn hosts_of(lines: &[support::Line]) -> BTreeSet<String> {
 fn host_globs_include_and_exclude() {
     let (all, _) = scan_ndjson(&[&testdata()], &[]);
     let (ws, out) = scan_ndjson(&[&testdata()], &["--host", "ws*", "--exclude-host", "WS01"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let want: BTreeSet<String> = hosts_of(&all)
         .into_iter()
         .filter(|h| h.starts_with("WS") && !h.starts_with("WS01."))
@@ -61,25 +57,14 @@ fn host_globs_include_and_exclude() {
     assert!(want.len() >= 3, "{want:?}");
     assert_eq!(hosts_of(&ws), want);
     let others = all.iter().filter(|l| !want.contains(&l.host)).count();
-    assert!(
-        stderr(&out).contains(&format!("{others} on hosts out of scope")),
-        "{}",
-        stderr(&out)
-    );
+    out.assert_stderr_has(&format!("{others} on hosts out of scope"));
     // The per-host summary and the findings line leave those hosts out too.
     let (_, out) = scan_ndjson(&[&testdata()], &["--host", "DC02", "--summary"]);
-    let text = stderr(&out);
-    assert!(
-        text.contains("DC02.corp.example") && !text.contains("WS01"),
-        "{text}"
-    );
-    let bad = wmihunt(["scan", "--host", "[", testdata().to_str().unwrap()]);
-    assert_eq!(code(&bad), 3, "{}", stderr(&bad));
-    assert!(
-        stderr(&bad).contains("not a valid glob"),
-        "{}",
-        stderr(&bad)
-    );
+    out.assert_stderr_has("DC02.corp.example")
+        .assert_stderr_lacks("WS01");
+    wmihunt(["scan", "--host", "[", testdata().to_str().unwrap()])
+        .assert_code(3)
+        .assert_stderr_has("not a valid glob");
 }
 
 /// The example allowlist in docs/ must load and mean what it says.
@@ -110,21 +95,17 @@ fn the_allowlist_leaves_out_known_good_writes_and_counts_them() {
     assert!(n >= 1);
     let list_arg = list.to_str().unwrap();
     let (kept, out) = scan_ndjson(&[&testdata()], &["--allowlist", list_arg]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let want: Vec<_> = all.iter().filter(|l| !allowed(l)).cloned().collect();
     assert_eq!(kept, want);
-    assert!(
-        stderr(&out).contains(&format!(
-            "{n} allowed by the allowlist (updater-agent: {n})"
-        )),
-        "{}",
-        stderr(&out)
-    );
+    out.assert_stderr_has(&format!(
+        "{n} allowed by the allowlist (updater-agent: {n})"
+    ));
     // What is allowed is not a finding for --fail-on-findings either.
     let only = dir.path().join("one.evtx");
-    fs::copy(testdata().join("execution/WS06-Sysmon.evtx"), &only).unwrap();
+    support::copy_fixture("execution/WS06-Sysmon.evtx", &only);
     fs::write(&list, "allow:\n  - name: all-run-keys\n    key: '*\\Run'\n").unwrap();
-    let out = wmihunt([
+    wmihunt([
         "scan",
         "-q",
         "--no-progress",
@@ -132,8 +113,8 @@ fn the_allowlist_leaves_out_known_good_writes_and_counts_them() {
         "--allowlist",
         list_arg,
         only.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    ])
+    .assert_code(0);
 }
 
 #[test]
@@ -156,7 +137,7 @@ fn a_subscription_is_allowed_by_its_filter_consumer_and_command() {
     let input = testdata().join("subscriptions");
     let (all, _) = scan_all(&[&input], &[]);
     let (kept, out) = scan_all(&[&input], &["--allowlist", list.to_str().unwrap()]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let consumer = |l: &AnyLine| match l {
         AnyLine::Subscription(s) => s.consumer.as_ref().map(|c| c.name.clone()),
         AnyLine::Registry(_) => None,
@@ -168,11 +149,7 @@ fn a_subscription_is_allowed_by_its_filter_consumer_and_command() {
         .collect();
     assert_eq!(want.len(), all.len() - 1);
     assert_eq!(kept, want);
-    assert!(
-        stderr(&out).contains("1 allowed by the allowlist (log-echo: 1)"),
-        "{}",
-        stderr(&out)
-    );
+    out.assert_stderr_has("1 allowed by the allowlist (log-echo: 1)");
 }
 
 #[test]
@@ -184,14 +161,14 @@ fn a_bad_allowlist_is_a_usage_error() {
         (list.clone(), "unknown field `keys`"),
         (dir.path().join("none.yml"), "cannot read the allowlist"),
     ] {
-        let out = wmihunt([
+        wmihunt([
             "scan",
             "--allowlist",
             file.to_str().unwrap(),
             testdata().to_str().unwrap(),
-        ]);
-        assert_eq!(code(&out), 3, "{}", stderr(&out));
-        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        ])
+        .assert_code(3)
+        .assert_stderr_has(says);
     }
 }
 
@@ -199,8 +176,7 @@ fn a_bad_allowlist_is_a_usage_error() {
 fn the_example_allowlist_in_the_docs_loads() {
     let example = support::root().join("docs/allowlist.example.yml");
     let (_, out) = scan_ndjson(&[&testdata()], &["--allowlist", example.to_str().unwrap()]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stderr(&out).contains("filtered:"), "{}", stderr(&out));
+    out.assert_code(0).assert_stderr_has("filtered:");
 }
 
 #[test]
@@ -209,15 +185,8 @@ fn the_output_file_s_extension_names_the_format() {
     let input = testdata().join("detections.evtx");
     let run = |name: &str| {
         let path = dir.path().join(name);
-        let out = wmihunt([
-            "scan",
-            "-q",
-            "--no-progress",
-            "-o",
-            path.to_str().unwrap(),
-            input.to_str().unwrap(),
-        ]);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let (out, input) = (path.to_str().unwrap(), input.to_str().unwrap());
+        wmihunt(["scan", "-q", "--no-progress", "-o", out, input]).assert_code(0);
         fs::read_to_string(path).unwrap()
     };
     let ndjson = run("a.ndjson");
@@ -235,7 +204,7 @@ fn the_output_file_s_extension_names_the_format() {
     );
     // --format wins over the extension.
     let path = dir.path().join("f.html");
-    let out = wmihunt([
+    wmihunt([
         "scan",
         "-q",
         "--format",
@@ -243,17 +212,15 @@ fn the_output_file_s_extension_names_the_format() {
         "-o",
         path.to_str().unwrap(),
         input.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0);
+    ])
+    .assert_code(0);
     assert!(fs::read_to_string(path).unwrap().starts_with("timestamp,"));
 }
 
 #[test]
 fn help_shows_examples_and_exit_codes() {
     for args in [vec!["--help"], vec!["scan", "--help"]] {
-        let out = wmihunt(&args);
-        assert_eq!(code(&out), 0);
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = support::stdout_of(&args);
         assert!(
             text.contains("Examples:") && text.contains("-o report.html"),
             "{text}"

@@ -1,18 +1,13 @@
 //! End-to-end tests of the ecosystem outputs: ECS (checked against the committed field list),
-//! Elasticsearch `_bulk`, Timesketch JSONL, CSV and the Sigma export, each parsed back.
+//! Elasticsearch `_bulk`, Timesketch JSONL, CSV and the Sigma export, each parsed back (the
+//! Velociraptor artifact is `velociraptor.rs`'s, the HTML report `report.rs`'s).
 
 use crate::support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
-use support::{code, stderr, testdata, wmihunt};
-
-fn stdout_of(args: &[&str]) -> String {
-    let out = wmihunt(args);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{json_lines, scan_as, stdout_of, testdata, wmihunt, write_evtx, Csv};
 
 /// Flattens a JSON document into dotted field names and their values.
 fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
@@ -58,18 +53,7 @@ fn ecs_documents_follow_the_committed_field_list() {
         .skip(1)
         .filter_map(|l| l.split_once('\t'))
         .collect();
-    let text = stdout_of(&[
-        "scan",
-        "--no-progress",
-        "-q",
-        "--format",
-        "ecs",
-        testdata().to_str().unwrap(),
-    ]);
-    let docs: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let docs = json_lines(&scan_as("ecs", &[testdata().to_str().unwrap()]));
     let expected: usize = support::cases::all().iter().map(|f| f.expected.len()).sum();
     assert_eq!(docs.len(), expected);
     for doc in &docs {
@@ -150,20 +134,8 @@ fn ecs_documents_follow_the_committed_field_list() {
 #[test]
 fn ecs_bulk_lines_alternate_action_and_document() {
     let file = testdata().join("actions.evtx");
-    let text = stdout_of(&[
-        "scan",
-        "--no-progress",
-        "-q",
-        "--format",
-        "ecs",
-        "--bulk-index",
-        "wmihunt-alerts",
-        file.to_str().unwrap(),
-    ]);
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let file = file.to_str().unwrap();
+    let lines = json_lines(&scan_as("ecs", &["--bulk-index", "wmihunt-alerts", file]));
     assert_eq!(lines.len(), 20);
     for pair in lines.chunks(2) {
         assert_eq!(
@@ -172,32 +144,14 @@ fn ecs_bulk_lines_alternate_action_and_document() {
         );
         assert_eq!(pair[1]["event"]["kind"], "alert");
     }
-    let out = wmihunt([
-        "scan",
-        "--bulk-index",
-        "x",
-        "--format",
-        "ndjson",
-        file.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 3, "--bulk-index needs --format ecs");
+    // --bulk-index needs --format ecs.
+    wmihunt(["scan", "--bulk-index", "x", "--format", "ndjson", file]).assert_code(3);
 }
 
 #[test]
 fn timesketch_lines_import_as_is() {
     let file = testdata().join("actions.evtx");
-    let text = stdout_of(&[
-        "scan",
-        "--no-progress",
-        "-q",
-        "--format",
-        "timesketch",
-        file.to_str().unwrap(),
-    ]);
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&scan_as("timesketch", &[file.to_str().unwrap()]));
     assert_eq!(lines.len(), 10);
     for l in &lines {
         assert!(l["message"]
@@ -240,25 +194,14 @@ fn csv_rows_parse_and_formulas_are_neutralised() {
         Some("=cmd|' /C calc'!A0, \"quoted\"\nsecond line"),
         support::cases::Version::Current,
     );
-    let path = dir.path().join("formula.evtx");
-    fs::write(
-        &path,
-        wmihunt_testkit::writer::try_write_to_vec(&[event]).unwrap(),
-    )
-    .unwrap();
-    let text = stdout_of(&[
-        "scan",
-        "--no-progress",
-        "-q",
-        "--format",
+    let path = write_evtx(dir.path(), "formula.evtx", &[event]);
+    let actions = testdata().join("actions.evtx");
+    let csv = Csv::parse(&scan_as(
         "csv",
-        path.to_str().unwrap(),
-        testdata().join("actions.evtx").to_str().unwrap(),
-    ]);
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        &[path.to_str().unwrap(), actions.to_str().unwrap()],
+    ));
     assert_eq!(
-        header,
+        csv.header,
         [
             "timestamp",
             "host",
@@ -301,19 +244,19 @@ fn csv_rows_parse_and_formulas_are_neutralised() {
             "consumer_type",
         ]
     );
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 11);
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let hostile = rows
+    assert_eq!(csv.rows.len(), 11);
+    let hostile = csv
+        .rows
         .iter()
-        .find(|r| r[col("data")].contains("calc"))
+        .find(|r| csv.cell(r, "data").contains("calc"))
         .unwrap();
     assert_eq!(
-        &hostile[col("data")],
+        csv.cell(hostile, "data"),
         "'=cmd|' /C calc'!A0, \"quoted\"\nsecond line"
     );
-    assert_eq!(&hostile[col("value_name")], "'=HYPERLINK(\"x\")");
-    assert!(rows
+    assert_eq!(csv.cell(hostile, "value_name"), "'=HYPERLINK(\"x\")");
+    assert!(csv
+        .rows
         .iter()
         .all(|r| !r.iter().any(|cell| cell.starts_with(['=', '+', '-', '@']))));
 }
@@ -335,9 +278,8 @@ fn sigma_export_is_valid_and_in_step_with_the_catalog() {
         .map(|d| serde_norway::from_str(d).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{d}")))
         .collect();
     // The registry catalog as `wmihunt rules` lists it; the subscription rules come last.
-    let catalog: Vec<serde_json::Value> = stdout_of(&["rules", "--format", "ndjson"])
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let catalog: Vec<serde_json::Value> = support::rules()
+        .into_iter()
         .filter(|v| v["kind"] == "registry")
         .collect();
     assert_eq!(
@@ -446,31 +388,4 @@ fn sigma_export_is_valid_and_in_step_with_the_catalog() {
             assert!(security["detection"][format!("location_{i}")]["ObjectName|re|i"].is_string());
         }
     }
-}
-
-#[test]
-fn the_velociraptor_artifact_parses_and_runs_real_flags() {
-    let path = support::root().join("docs/velociraptor/Custom.Windows.EventLogs.WmiHunt.yaml");
-    let doc: serde_norway::Value =
-        serde_norway::from_str(&fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(doc["type"].as_str(), Some("CLIENT"));
-    assert_eq!(doc["tools"][0]["name"].as_str(), Some("wmihunt"));
-    let query = doc["sources"][0]["query"].as_str().unwrap();
-    // Every flag the artifact passes is one wmihunt accepts.
-    let help = String::from_utf8(wmihunt(["scan", "--help"]).stdout).unwrap();
-    for flag in [
-        "--format",
-        "--no-progress",
-        "-q",
-        "-o",
-        "--from",
-        "--no-execution-check",
-    ] {
-        assert!(
-            query.contains(&format!("\"{flag}\"")),
-            "{flag} not in the query"
-        );
-        assert!(help.contains(flag), "{flag} is not a wmihunt flag");
-    }
-    assert!(query.contains("parse_jsonl"));
 }

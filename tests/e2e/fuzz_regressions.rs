@@ -7,7 +7,6 @@
 //!   and the inputs on which the pre-filter was found to lose a finding.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -122,7 +121,7 @@ fn consistent(name: &str, bytes: Vec<u8>) -> Vec<Key> {
 }
 
 fn regressions_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions")
+    crate::support::root().join("tests/fuzz_regressions")
 }
 
 #[test]
@@ -424,17 +423,10 @@ fn the_cli_reports_deep_nesting_as_a_read_problem() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let file = dir.path().join("nested.evtx");
     std::fs::write(&file, craft::nested(3560)).unwrap_or_else(|e| panic!("write: {e}"));
-    let out = Command::new(env!("CARGO_BIN_EXE_wmihunt"))
-        .args(["scan", "--format", "ndjson", "--no-progress"])
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run wmihunt: {e}"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("overflow"),
-        "{stderr}"
-    );
+    let (_, out) = crate::support::scan_all(&[&file], &[]);
+    out.assert_code(2)
+        .assert_stderr_lacks("panicked")
+        .assert_stderr_lacks("overflow");
 }
 
 /// An unproven record (it holds an empty BinXML value) defines a template whose literal text

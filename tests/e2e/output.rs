@@ -7,7 +7,7 @@ use crate::support;
 use std::fs;
 use std::path::{Path, PathBuf};
 use support::cases;
-use support::{code, scan_ndjson, stderr, testdata, wmihunt, Line};
+use support::{copy_fixture, scan_ndjson, testdata, wmihunt, write_evtx, Line, Run};
 
 // ---- The table ----
 
@@ -21,25 +21,20 @@ fn hostile_file(dir: &Path) -> PathBuf {
         Some("\u{1b}[2J\u{1b}[31mcmd.exe /c calc\u{202e}txt.exe\r\nfake line"),
         cases::Version::Current,
     );
-    let bytes = wmihunt_testkit::writer::try_write_to_vec(&[event]).unwrap();
-    let path = dir.join("hostile.evtx");
-    fs::write(&path, bytes).unwrap();
-    path
+    write_evtx(dir, "hostile.evtx", &[event])
 }
 
 #[test]
 fn table_output_never_passes_terminal_controls() {
     let dir = tempfile::tempdir().unwrap();
     let path = hostile_file(dir.path());
-    let out = wmihunt([
+    let text = support::stdout_of(&[
         "scan",
         "--format",
         "table",
         "--no-progress",
         path.to_str().unwrap(),
     ]);
-    assert_eq!(code(&out), 0);
-    let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         !text.contains('\u{1b}')
             && !text.contains('\u{202e}')
@@ -64,12 +59,8 @@ fn table_output_never_passes_terminal_controls() {
 #[test]
 fn table_is_the_default_only_on_a_terminal() {
     // Tests run with stdout piped: NDJSON unless asked.
-    let out = wmihunt([
-        "scan",
-        "--no-progress",
-        testdata().join("actions.evtx").to_str().unwrap(),
-    ]);
-    let first = String::from_utf8(out.stdout).unwrap();
+    let actions = testdata().join("actions.evtx");
+    let first = wmihunt(["scan", "--no-progress", actions.to_str().unwrap()]).stdout;
     assert!(
         first.starts_with("{\"schema\":2,\"kind\":\"registry\","),
         "{first}"
@@ -82,7 +73,7 @@ fn table_is_the_default_only_on_a_terminal() {
         testdata().join("other_writers.evtx").to_str().unwrap(),
     ]);
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
+        out.stdout,
         "No WmiPrvSE.exe writes to persistence locations and no WMI subscriptions found.\n"
     );
 }
@@ -95,7 +86,7 @@ fn time_zone_changes_the_table_not_ndjson() {
     } else {
         testdata().join("collected/HOST2/sysmon-export.dat")
     };
-    let out = wmihunt([
+    let text = wmihunt([
         "scan",
         "--no-progress",
         "--format",
@@ -103,16 +94,15 @@ fn time_zone_changes_the_table_not_ndjson() {
         "--timezone",
         "Europe/Berlin",
         file.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8(out.stdout).unwrap();
+    ])
+    .stdout;
     assert!(
         text.contains("Time (Europe/Berlin)") && text.contains("2024-03-01 11:00:00.125"),
         "{text}"
     );
     let (lines, _) = scan_ndjson(&[&file], &["--timezone", "Europe/Berlin"]);
     assert_eq!(lines[0].timestamp, "2024-03-01T10:00:00.125Z");
-    let out = wmihunt(["scan", "--timezone", "Mars/Olympus", file.to_str().unwrap()]);
-    assert_eq!(code(&out), 3);
+    wmihunt(["scan", "--timezone", "Mars/Olympus", file.to_str().unwrap()]).assert_code(3);
 }
 
 // ---- Output files and streams ----
@@ -129,42 +119,27 @@ fn output_file_and_unwritable_destinations() {
         dest.to_str().unwrap(),
         td.to_str().unwrap(),
     ]);
-    assert_eq!(code(&out), 0);
+    out.assert_code(0);
     assert!(out.stdout.is_empty());
     let written = fs::read_to_string(&dest).unwrap();
     assert_eq!(written.lines().count(), 10);
     for line in written.lines() {
         serde_json::from_str::<Line>(line).unwrap();
     }
-    let out = wmihunt([
+    let td = td.to_str().unwrap();
+    wmihunt([
         "scan",
         "--no-progress",
         "-o",
         "/nonexistent/dir/out.ndjson",
-        td.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 3);
-    assert!(
-        stderr(&out).contains("cannot create /nonexistent/dir/out.ndjson"),
-        "{}",
-        stderr(&out)
-    );
+        td,
+    ])
+    .assert_code(3)
+    .assert_stderr_has("cannot create /nonexistent/dir/out.ndjson");
     #[cfg(target_os = "linux")]
-    {
-        let out = wmihunt([
-            "scan",
-            "--no-progress",
-            "-o",
-            "/dev/full",
-            td.to_str().unwrap(),
-        ]);
-        assert_eq!(code(&out), 3);
-        assert!(
-            stderr(&out).contains("cannot write to /dev/full"),
-            "{}",
-            stderr(&out)
-        );
-    }
+    wmihunt(["scan", "--no-progress", "-o", "/dev/full", td])
+        .assert_code(3)
+        .assert_stderr_has("cannot write to /dev/full");
 }
 
 #[test]
@@ -173,7 +148,7 @@ fn output_never_replaces_evidence() {
     let case = dir.path().join("case");
     fs::create_dir(&case).unwrap();
     let log = case.join("Sysmon.evtx");
-    fs::copy(testdata().join("actions.evtx"), &log).unwrap();
+    copy_fixture("actions.evtx", &log);
     let original = fs::read(&log).unwrap();
     let run = |extra: &[&str], inputs: &[&Path]| {
         let mut args: Vec<std::ffi::OsString> = vec!["scan".into(), "--no-progress".into()];
@@ -185,40 +160,34 @@ fn output_never_replaces_evidence() {
     for clobber in [&[][..], &["--clobber"][..]] {
         let mut flags = vec!["-o", log.to_str().unwrap()];
         flags.extend(clobber);
-        let out = run(&flags, &[&case]);
-        assert_eq!(code(&out), 3, "{}", stderr(&out));
-        assert!(stderr(&out).contains("refusing"), "{}", stderr(&out));
+        run(&flags, &[&case])
+            .assert_code(3)
+            .assert_stderr_has("refusing");
         assert_eq!(fs::read(&log).unwrap(), original, "the log was changed");
     }
     // A zip collection is never replaced either.
     let zip = dir.path().join("collection.zip");
     fs::write(&zip, b"PK\x03\x04 rest of an archive").unwrap();
-    let out = run(&["--clobber", "-o", zip.to_str().unwrap()], &[&case]);
-    assert_eq!(code(&out), 3);
+    run(&["--clobber", "-o", zip.to_str().unwrap()], &[&case]).assert_code(3);
     assert_eq!(fs::read(&zip).unwrap(), b"PK\x03\x04 rest of an archive");
     // An input is never an output, whatever it holds.
     let notes = dir.path().join("notes.txt");
     fs::write(&notes, b"analyst notes").unwrap();
-    let out = run(
+    run(
         &["--clobber", "-o", notes.to_str().unwrap()],
         &[&notes, &case],
-    );
-    assert_eq!(code(&out), 3);
-    assert!(
-        stderr(&out).contains("one of the inputs"),
-        "{}",
-        stderr(&out)
-    );
+    )
+    .assert_code(3)
+    .assert_stderr_has("one of the inputs");
     assert_eq!(fs::read(&notes).unwrap(), b"analyst notes");
     // An existing results file needs --clobber.
     let old = dir.path().join("findings.ndjson");
     fs::write(&old, b"old results\n").unwrap();
-    let out = run(&["-o", old.to_str().unwrap()], &[&case]);
-    assert_eq!(code(&out), 3);
-    assert!(stderr(&out).contains("--clobber"), "{}", stderr(&out));
+    run(&["-o", old.to_str().unwrap()], &[&case])
+        .assert_code(3)
+        .assert_stderr_has("--clobber");
     assert_eq!(fs::read(&old).unwrap(), b"old results\n");
-    let out = run(&["--clobber", "-o", old.to_str().unwrap()], &[&case]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    run(&["--clobber", "-o", old.to_str().unwrap()], &[&case]).assert_code(0);
     let written = fs::read_to_string(&old).unwrap();
     assert_eq!(written.lines().count(), 10);
     // Nothing else appeared: no temporary file is left behind.
@@ -239,14 +208,8 @@ fn a_failed_run_leaves_no_output_file() {
     let empty = dir.path().join("empty-case");
     fs::create_dir(&empty).unwrap();
     let dest = dir.path().join("findings.ndjson");
-    let out = wmihunt([
-        "scan",
-        "--no-progress",
-        "-o",
-        dest.to_str().unwrap(),
-        empty.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 3);
+    let (dest, empty) = (dest.to_str().unwrap(), empty.to_str().unwrap());
+    wmihunt(["scan", "--no-progress", "-o", dest, empty]).assert_code(3);
     assert_eq!(
         fs::read_dir(dir.path()).unwrap().count(),
         1,
@@ -266,19 +229,15 @@ fn a_closed_pipe_ends_quietly() {
         .unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    let err = stderr(&out);
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(code(&out), 0, "{err}");
+    Run::new("scan … (stdout closed at once)".into(), out)
+        .assert_stderr_lacks("panicked")
+        .assert_code(0);
 }
 
 #[test]
 fn verbose_lists_skipped_files_and_quiet_prints_no_summary() {
-    let out = wmihunt(["scan", "--no-progress", "-v", testdata().to_str().unwrap()]);
-    assert!(
-        stderr(&out).contains("README.txt: not an EVTX file (no ElfFile signature)"),
-        "{}",
-        stderr(&out)
-    );
+    wmihunt(["scan", "--no-progress", "-v", testdata().to_str().unwrap()])
+        .assert_stderr_has("README.txt: not an EVTX file (no ElfFile signature)");
     let out = wmihunt(["scan", "--no-progress", "-q", testdata().to_str().unwrap()]);
-    assert_eq!(stderr(&out), "");
+    assert_eq!(out.stderr, "");
 }

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 use support::cases::{self, Version, WMI};
-use support::{code, scan_all, scan_ndjson, stderr, testdata, wmihunt, AnyLine};
-use wmihunt_testkit::writer::{filetime_from_unix, try_write_to_vec, Event};
+use support::{scan_all, scan_ndjson, testdata, wmihunt, write_evtx, AnyLine};
+use wmihunt_testkit::writer::{filetime_from_unix, Event};
 
 /// 2024-03-01T10:00:00Z.
 const BASE: i64 = 1_709_287_200;
@@ -43,10 +43,6 @@ fn run_event(host: &str, secs: i64, image: &str, n: u64) -> Event {
     e.computer = host.to_string();
     e.time = filetime_from_unix(BASE + secs, 125_000_000);
     e
-}
-
-fn write_log(path: &Path, events: &[Event]) {
-    fs::write(path, try_write_to_vec(events).expect("events fit")).unwrap();
 }
 
 /// Registry data that tries every way out of the page: markup, a script that would set the
@@ -83,9 +79,7 @@ fn hostile_log(dir: &Path) -> PathBuf {
             "C:\\Users\\Public\\x.exe \u{1b}[31m\u{2066}",
         ),
     ];
-    let path = dir.join("hostile.evtx");
-    write_log(&path, &events);
-    path
+    write_evtx(dir, "hostile.evtx", &events)
 }
 
 /// 10,000 findings on 20 hosts over two days; every tenth payload ran.
@@ -108,7 +102,7 @@ fn big_logs(dir: &Path) -> PathBuf {
                 events.push(run_event(&host, secs + 30, &program, i));
             }
         }
-        write_log(&dir.join(format!("{host}-Sysmon.evtx")), &events);
+        write_evtx(&dir, &format!("{host}-Sysmon.evtx"), &events);
     }
     dir
 }
@@ -118,7 +112,7 @@ fn report(out: &Path, args: &[&str]) -> String {
     let mut all = vec!["scan", "--no-progress", "-q", "-o", out.to_str().unwrap()];
     all.extend_from_slice(args);
     let run = wmihunt(&all);
-    assert!(matches!(code(&run), 0 | 2), "{}", stderr(&run));
+    assert!(matches!(run.code, 0 | 2), "{run:?}");
     fs::read_to_string(out).unwrap()
 }
 
@@ -342,24 +336,6 @@ fn read_problems_are_listed_per_file() {
 
 // ---- In a real browser ----
 
-/// Chromium and the folder holding playwright-core, or `None` (after saying so).
-fn browser() -> Option<(PathBuf, PathBuf)> {
-    let chromium = std::env::var_os("WMIHUNT_CHROMIUM").map(PathBuf::from);
-    let modules = std::env::var_os("WMIHUNT_BROWSER_MODULES").map(PathBuf::from);
-    if let (Some(chromium), Some(modules)) = (chromium, modules) {
-        return Some((chromium, modules));
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but WMIHUNT_CHROMIUM or WMIHUNT_BROWSER_MODULES is not set: .ci/run sets them"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "report: browser test skipped: set WMIHUNT_CHROMIUM and WMIHUNT_BROWSER_MODULES (see .ci/run)"
-    );
-    None
-}
-
 /// Where screenshots go: `docs/` when asked, else beside the build.
 fn screenshot_dir() -> PathBuf {
     if std::env::var("WMIHUNT_SCREENSHOTS").as_deref() == Ok("docs") {
@@ -388,7 +364,9 @@ fn readme_example(out: &Path) -> (String, usize, usize) {
 
 #[test]
 fn the_report_in_a_real_browser() {
-    let Some((chromium, modules)) = browser() else {
+    // Chromium, and the folder holding playwright-core.
+    let tools = ["WMIHUNT_CHROMIUM", "WMIHUNT_BROWSER_MODULES"];
+    let Some([chromium, modules]) = support::tools("report: browser test", tools) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

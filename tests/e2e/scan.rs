@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use support::cases::{self, Expect};
-use support::{code, scan_all, scan_ndjson, stderr, testdata, wmihunt, AnyLine, Line};
+use support::{scan_all, scan_ndjson, testdata, wmihunt, AnyLine, Line};
 
 // ---- Findings ----
 
@@ -68,12 +68,11 @@ fn testdata_is_what_the_cases_generate() {
 #[test]
 fn fixtures_give_exactly_the_expected_findings() {
     let (lines, out) = scan_all(&[&testdata()], &[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     assert_eq!(keyed(&lines), expected());
-    assert!(
-        stderr(&out).contains("files:    15 scanned, 0 with read errors, 0 unreadable logs (empty, truncated or not EVTX), 0 unreadable paths, 1 skipped (not event logs)"),
-        "{}",
-        stderr(&out)
+    out.assert_stderr_has(
+        "files:    15 scanned, 0 with read errors, 0 unreadable logs (empty, truncated or not \
+         EVTX), 0 unreadable paths, 1 skipped (not event logs)",
     );
 }
 
@@ -83,7 +82,7 @@ fn the_prefilter_changes_nothing_on_fixtures() {
         let (with, _) = scan_all(&[&testdata()], context);
         let without_flags = [context, &["--no-prefilter"]].concat();
         let (without, out) = scan_all(&[&testdata()], &without_flags);
-        assert_eq!(code(&out), 0);
+        out.assert_code(0);
         assert_eq!(with, without, "{context:?}");
         assert!(with.iter().any(|l| matches!(l, AnyLine::Subscription(_))));
         assert!(with.iter().any(|l| matches!(l, AnyLine::Registry(_))));
@@ -221,7 +220,7 @@ fn masquerading_writers_are_marked() {
 #[test]
 fn security_4657_is_a_second_source() {
     let (lines, out) = scan_ndjson(&[&testdata().join("security_4657")], &[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     assert_eq!(lines.len(), 4);
     let first = &lines[0];
     assert_eq!(
@@ -265,18 +264,8 @@ fn output_is_ordered_by_time_then_file_then_record() {
     sorted.sort();
     assert_eq!(order, sorted);
     // Several threads or one: the same bytes.
-    let one = wmihunt(
-        ["scan", "--format", "ndjson", "-j", "1", "--no-progress"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([testdata().display().to_string()]),
-    );
-    let two = wmihunt(
-        ["scan", "--format", "ndjson", "-j", "2", "--no-progress"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([testdata().display().to_string()]),
-    );
+    let (_, one) = scan_all(&[&testdata()], &["-j", "1"]);
+    let (_, two) = scan_all(&[&testdata()], &["-j", "2"]);
     assert_eq!(one.stdout, two.stdout);
 }
 
@@ -288,7 +277,7 @@ fn real_sample_gives_its_one_finding() {
     let file = samples
         .join("sbousseaden__EVTX-ATTACK-SAMPLES/Lateral Movement/wmi_remote_registry_sysmon.evtx");
     let (lines, out) = scan_ndjson(&[&file], &[]);
-    assert_eq!(code(&out), 0);
+    out.assert_code(0);
     assert_eq!(lines.len(), 1);
     let l = &lines[0];
     assert_eq!(l.record_id, 549609);
@@ -310,7 +299,7 @@ fn real_sample_gives_its_one_finding() {
 fn payload_runs_are_found_in_sysmon_and_security_logs() {
     let dir = testdata().join("execution");
     let (lines, out) = scan_ndjson(&[&dir], &[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let ran: BTreeMap<String, Option<(u16, String, u64, String)>> = lines
         .iter()
         .map(|l| {
@@ -369,21 +358,17 @@ fn payload_runs_are_found_in_sysmon_and_security_logs() {
             argument: Some("a.dll".into())
         })
     );
-    assert!(
-        stderr(&out).contains("3 findings whose payload ran"),
-        "{}",
-        stderr(&out)
-    );
+    out.assert_stderr_has("3 findings whose payload ran");
     let (lines, _) = scan_ndjson(&[&dir], &["--no-execution-check"]);
     assert!(lines.iter().all(|l| l.execution.is_none()));
-    let table = wmihunt([
+    let text = wmihunt([
         "scan",
         "--no-progress",
         "--format",
         "table",
         dir.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8(table.stdout).unwrap();
+    ])
+    .stdout;
     assert!(
         text.contains("▶ ran 2024-03-01 10:00:07.125 (EID 1, #8)")
             && text.contains("not seen running"),
@@ -422,33 +407,23 @@ fn time_window_is_inclusive_utc() {
             "2024-03-01T11:00:19.125+01:00",
         ],
     );
-    assert_eq!(code(&out), 0);
+    out.assert_code(0);
     let ids: Vec<u64> = lines.iter().map(|l| l.record_id).collect();
     assert_eq!(ids, (11..=20).collect::<Vec<_>>());
     let (lines, _) = scan_ndjson(&[&file], &["--from", "2024-03-02"]);
     assert!(lines.is_empty());
-    let bad = wmihunt(["scan", "--from", "yesterday", file.to_str().unwrap()]);
-    assert_eq!(code(&bad), 3);
-    assert!(stderr(&bad).contains("RFC 3339"));
+    wmihunt(["scan", "--from", "yesterday", file.to_str().unwrap()])
+        .assert_code(3)
+        .assert_stderr_has("RFC 3339");
 }
 
 #[test]
 fn an_empty_time_window_is_a_usage_error() {
     let file = testdata().join("detections.evtx");
-    let out = wmihunt([
-        "scan",
-        "--from",
-        "2024-05-03",
-        "--to",
-        "2024-05-01",
-        file.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 3);
-    let err = stderr(&out);
-    assert!(
-        err.contains("--from (2024-05-03T00:00:00Z) is later than --to"),
-        "{err}"
-    );
+    let file = file.to_str().unwrap();
+    wmihunt(["scan", "--from", "2024-05-03", "--to", "2024-05-01", file])
+        .assert_code(3)
+        .assert_stderr_has("--from (2024-05-03T00:00:00Z) is later than --to");
 }
 
 #[test]
@@ -468,7 +443,7 @@ fn a_time_copied_from_the_output_selects_its_event() {
             &[&file],
             &["--timezone", zone, "--from", time, "--to", time],
         );
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        out.assert_code(0);
         let ids: Vec<u64> = lines.iter().map(|l| l.record_id).collect();
         assert_eq!(ids, [11], "--from/--to {time} in {zone}");
     }
@@ -479,68 +454,40 @@ fn a_time_copied_from_the_output_selects_its_event() {
 #[test]
 fn exit_codes() {
     let td = testdata();
-    let run = |args: &[&str]| code(&wmihunt(args));
-    assert_eq!(
-        run(&["scan", "--no-progress", "-q", td.to_str().unwrap()]),
-        0
-    );
-    assert_eq!(
-        run(&[
-            "scan",
-            "--no-progress",
-            "-q",
-            "--fail-on-findings",
-            td.to_str().unwrap()
-        ]),
-        1
-    );
-    let clean = td.join("other_writers.evtx");
-    assert_eq!(
-        run(&[
-            "scan",
-            "--no-progress",
-            "-q",
-            "--fail-on-findings",
-            clean.to_str().unwrap()
-        ]),
-        0
-    );
+    let td = td.to_str().unwrap();
+    wmihunt(["scan", "--no-progress", "-q", td]).assert_code(0);
+    let fail = ["scan", "--no-progress", "-q", "--fail-on-findings"];
+    wmihunt([&fail[..], &[td]].concat()).assert_code(1);
+    let clean = testdata().join("other_writers.evtx");
+    wmihunt([&fail[..], &[clean.to_str().unwrap()]].concat()).assert_code(0);
     // Usage errors and nothing readable.
-    assert_eq!(run(&["scan"]), 3);
-    assert_eq!(run(&["frobnicate"]), 3);
-    assert_eq!(run(&["scan", "--format", "xml", td.to_str().unwrap()]), 3);
-    assert_eq!(run(&["scan", "/nonexistent/evidence"]), 3);
+    wmihunt(["scan"]).assert_code(3);
+    wmihunt(["frobnicate"]).assert_code(3);
+    wmihunt(["scan", "--format", "xml", td]).assert_code(3);
+    wmihunt(["scan", "/nonexistent/evidence"]).assert_code(3);
     let empty = tempfile::tempdir().unwrap();
-    assert_eq!(run(&["scan", empty.path().to_str().unwrap()]), 3);
-    assert_eq!(run(&["--version"]), 0);
-    assert_eq!(run(&["scan", "--help"]), 0);
+    wmihunt(["scan", empty.path().to_str().unwrap()]).assert_code(3);
+    wmihunt(["--version"]).assert_code(0);
+    wmihunt(["scan", "--help"]).assert_code(0);
 }
 
 #[test]
 fn bulk_index_needs_the_ecs_format() {
-    let out = wmihunt([
+    wmihunt([
         "scan",
         "--bulk-index",
         "alerts",
         testdata().to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 3);
-    assert!(
-        stderr(&out).contains("--bulk-index goes with --format ecs"),
-        "{}",
-        stderr(&out)
-    );
+    ])
+    .assert_code(3)
+    .assert_stderr_has("--bulk-index goes with --format ecs");
 }
 
 #[test]
 fn rules_lists_the_catalog() {
-    let out = wmihunt(["rules", "--format", "ndjson"]);
-    assert_eq!(code(&out), 0);
-    let ids: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+    let ids: Vec<String> = support::rules()
+        .iter()
+        .map(|v| {
             match v["kind"].as_str() {
                 Some("registry") => {
                     assert!(v["locations"].as_array().is_some_and(|a| !a.is_empty()))
@@ -566,8 +513,7 @@ fn rules_lists_the_catalog() {
     exercised.sort();
     exercised.dedup();
     assert_eq!(listed, exercised);
-    let out = wmihunt(["rules"]);
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = wmihunt(["rules"]).stdout;
     assert!(
         text.contains("service_image") && text.contains("T1543.003") && text.contains("ImagePath")
     );

@@ -9,7 +9,7 @@ use serde_norway::Value;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::process::Command;
-use support::{code, wmihunt};
+use support::wmihunt;
 
 fn artifact_text() -> String {
     fs::read_to_string(
@@ -55,7 +55,7 @@ fn the_artifact_fetches_by_hash_uploads_parses_and_keeps_stderr() {
 #[test]
 fn the_artifact_passes_only_flags_wmihunt_has() {
     let artifact: Value = serde_norway::from_str(&artifact_text()).unwrap();
-    let help = String::from_utf8(wmihunt(["scan", "--help"]).stdout).unwrap();
+    let help = wmihunt(["scan", "--help"]).stdout;
     let q = query(&artifact);
     let flags: Vec<&str> = q
         .split('"')
@@ -92,8 +92,8 @@ fn the_artifact_passes_only_flags_wmihunt_has() {
             "-q",
             "/nonexistent",
         ]);
-        assert_ne!(code(&out), 2, "{level}");
-        assert!(!String::from_utf8_lossy(&out.stderr).contains("invalid value"));
+        assert_ne!(out.code, 2, "{level}");
+        out.assert_stderr_lacks("invalid value");
     }
 }
 
@@ -130,4 +130,29 @@ fn the_script_sets_the_tool_s_hash_and_url() {
         query(&artifact),
         query(&serde_norway::from_str(&artifact_text()).unwrap())
     );
+}
+
+#[test]
+fn the_velociraptor_artifact_parses_and_runs_real_flags() {
+    let doc: Value = serde_norway::from_str(&artifact_text()).unwrap();
+    assert_eq!(doc["type"].as_str(), Some("CLIENT"));
+    assert_eq!(doc["tools"][0]["name"].as_str(), Some("wmihunt"));
+    let query = doc["sources"][0]["query"].as_str().unwrap();
+    // Every flag the artifact passes is one wmihunt accepts.
+    let help = wmihunt(["scan", "--help"]).stdout;
+    for flag in [
+        "--format",
+        "--no-progress",
+        "-q",
+        "-o",
+        "--from",
+        "--no-execution-check",
+    ] {
+        assert!(
+            query.contains(&format!("\"{flag}\"")),
+            "{flag} not in the query"
+        );
+        assert!(help.contains(flag), "{flag} is not a wmihunt flag");
+    }
+    assert!(query.contains("parse_jsonl"));
 }

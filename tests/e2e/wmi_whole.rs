@@ -6,7 +6,9 @@ use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use support::{code, scan_all, scan_ndjson, stderr, AnyLine, SubscriptionLine};
+use support::{
+    json_lines, scan_all, scan_as, scan_ndjson, write_evtx, AnyLine, Csv, SubscriptionLine,
+};
 
 const REMOTE_REGISTRY: &str =
     "sbousseaden__EVTX-ATTACK-SAMPLES/Lateral Movement/wmi_remote_registry_sysmon.evtx";
@@ -96,7 +98,7 @@ fn sample(samples: &Path, file: &str) -> PathBuf {
 /// folder list's for it.
 fn subscriptions(samples: &Path, file: &str, extra: &[&str]) -> Vec<SubscriptionLine> {
     let (lines, out) = scan_all(&[&sample(samples, file)], extra);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     if extra.is_empty() {
         let want: BTreeSet<Found> = folder_findings()
             .into_iter()
@@ -128,7 +130,7 @@ fn the_poison_handler_protocol_hijack_is_found() {
     };
     let file = sample(&samples, POISON_HANDLER);
     let (all, out) = scan_all(&[&file], &[]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let want: BTreeSet<Found> = folder_findings()
         .into_iter()
         .filter(|f| f.0 == POISON_HANDLER)
@@ -328,7 +330,7 @@ fn the_whole_folder_gives_exactly_the_listed_findings() {
         return;
     };
     let (lines, out) = scan_all(&[&samples], &["--no-execution-check"]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    out.assert_code(2);
     assert_eq!(found(&samples, &lines), folder_findings());
     // --fail-on-findings counts them; the pre-filter changes nothing.
     let flags = [
@@ -337,7 +339,7 @@ fn the_whole_folder_gives_exactly_the_listed_findings() {
         "--fail-on-findings",
     ];
     let (without, out) = scan_all(&[&samples], &flags);
-    assert_eq!(code(&out), 1);
+    out.assert_code(1);
     assert_eq!(lines, without);
 }
 
@@ -348,7 +350,7 @@ fn context_adds_every_other_wmi_write_and_windows_own_subscriptions_as_info() {
     };
     let flags = ["--no-execution-check", "--context"];
     let (lines, out) = scan_all(&[&samples], &flags);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    out.assert_code(2);
     let info: BTreeSet<Found> = found(&samples, &lines)
         .difference(&folder_findings())
         .cloned()
@@ -367,11 +369,11 @@ fn context_adds_every_other_wmi_write_and_windows_own_subscriptions_as_info() {
     // Info is no reason to fail, unless asked.
     let implant = sample(&samples, WMIIMPLANT);
     let (_, out) = scan_all(&[&implant], &["--context", "--fail-on-findings"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let (_, out) = scan_all(&[&implant], &["--context", "--fail-on-findings=info"]);
-    assert_eq!(code(&out), 1);
+    out.assert_code(1);
     let (_, out) = scan_all(&[&implant], &["--all-writes", "--fail-on-findings=high"]);
-    assert_eq!(code(&out), 0);
+    out.assert_code(0);
     let (without, _) = scan_all(&[&samples], &[&flags[..], &["--no-prefilter"]].concat());
     assert_eq!(lines, without);
 }
@@ -390,7 +392,7 @@ fn keys(lines: &[AnyLine]) -> BTreeSet<Found> {
 fn context_shows_lone_filters_and_windows_own_as_info() {
     let (plain, _) = scan_all(&[&fixtures()], &[]);
     let (context, out) = scan_all(&[&fixtures()], &["--context"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    out.assert_code(0);
     let info: Vec<Found> = keys(&context).difference(&keys(&plain)).cloned().collect();
     assert_eq!(
         info,
@@ -413,28 +415,16 @@ fn context_shows_lone_filters_and_windows_own_as_info() {
     );
     // Without --context, Windows' own is counted in the summary.
     let (_, out) = scan_all(&[&fixtures()], &[]);
-    assert!(
-        stderr(&out).contains(
-            "          1 WMI subscription recognised as Windows' own: info, not findings \
-             (--context lists them)\n"
-        ),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains(
-            "findings: 8 (judged 0 Sysmon registry events and 0 Security \
-             4657 events on 0 hosts, and 20 WMI subscription events)\n"
-        ),
-        "{}",
-        stderr(&out)
+    out.assert_stderr_has(
+        "          1 WMI subscription recognised as Windows' own: info, not findings \
+             (--context lists them)\n",
+    )
+    .assert_stderr_has(
+        "findings: 8 (judged 0 Sysmon registry events and 0 Security \
+             4657 events on 0 hosts, and 20 WMI subscription events)\n",
     );
     let (_, out) = scan_all(&[&fixtures()], &["--context"]);
-    assert!(
-        stderr(&out).contains("findings: 8 and 2 info (--context) (judged 0 Sysmon"),
-        "{}",
-        stderr(&out)
-    );
+    out.assert_stderr_has("findings: 8 and 2 info (--context) (judged 0 Sysmon");
 }
 
 #[test]
@@ -479,11 +469,8 @@ fn copies_of_a_log_give_one_subscription() {
     let dir = tempfile::tempdir().unwrap();
     for copy in ["a", "b"] {
         std::fs::create_dir(dir.path().join(copy)).unwrap();
-        std::fs::copy(
-            fixtures().join("WS08-Sysmon.evtx"),
-            dir.path().join(copy).join("Sysmon.evtx"),
-        )
-        .unwrap();
+        let to = dir.path().join(copy).join("Sysmon.evtx");
+        support::copy_fixture("subscriptions/WS08-Sysmon.evtx", &to);
     }
     let (lines, _) = scan_all(&[dir.path()], &[]);
     let subs: Vec<&SubscriptionLine> = lines
@@ -508,22 +495,13 @@ fn copies_of_a_log_give_one_subscription() {
     }
 }
 
-fn stdout(args: &[&str]) -> String {
-    let out = support::wmihunt(args);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn every_format_carries_subscriptions() {
     let path = fixtures();
     let dir = path.to_str().unwrap();
-    let base = ["scan", "--no-progress", "-q", "--format"];
     // ECS: a configuration change, the parts under wmihunt.subscription.
-    let ecs = stdout(&[&base[..], &["ecs", dir]].concat());
-    let doc: serde_json::Value = ecs
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let doc = json_lines(&scan_as("ecs", &[dir]))
+        .into_iter()
         .find(|d| d["winlog"]["record_id"] == "2" && d["host"]["name"] == "WS08.corp.example")
         .unwrap();
     assert_eq!(doc["event"]["category"][0], "configuration");
@@ -543,40 +521,32 @@ fn every_format_carries_subscriptions() {
         .is_some_and(|c| c.starts_with("powershell.exe -nop")));
     assert_eq!(sub["evidence"].as_array().map(Vec::len), Some(5));
     // Timesketch.
-    let ts = stdout(&[&base[..], &["timesketch", dir]].concat());
-    let descs: BTreeSet<String> = ts
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["timestamp_desc"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+    let descs: BTreeSet<String> = json_lines(&scan_as("timesketch", &[dir]))
+        .iter()
+        .map(|l| l["timestamp_desc"].as_str().unwrap().to_string())
         .collect();
     let want: BTreeSet<String> = ["Created", "Modified", "Deleted", "Bound"]
         .map(|op| format!("WMI Subscription {op}"))
         .into();
     assert_eq!(descs, want);
     // CSV: the subscription columns.
-    let csv_text = stdout(&[&base[..], &["csv", dir]].concat());
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let evil = rows
+    let csv = Csv::parse(&scan_as("csv", &[dir]));
+    let evil = csv
+        .rows
         .iter()
-        .find(|r| &r[col("consumer_name")] == "Evil")
+        .find(|r| csv.cell(r, "consumer_name") == "Evil")
         .unwrap();
-    assert_eq!(&evil[col("kind")], "subscription");
-    assert_eq!(&evil[col("consumer_type")], "CommandLine");
-    assert_eq!(&evil[col("filter_name")], "Evil");
+    let cell = |name: &str| csv.cell(evil, name);
+    assert_eq!(cell("kind"), "subscription");
+    assert_eq!(cell("consumer_type"), "CommandLine");
+    assert_eq!(cell("filter_name"), "Evil");
     assert_eq!(
-        &evil[col("data")],
+        cell("data"),
         "cmd.exe /c echo %ProcessId% >> c:\\\\temp\\\\log.txt"
     );
-    assert_eq!(&evil[col("action")], "Created");
+    assert_eq!(cell("action"), "Created");
     // The table: filter, query, consumer, and what it runs.
-    let table = stdout(&[&base[..], &["table", dir]].concat());
+    let table = scan_as("table", &[dir]);
     assert!(
         table.contains("filter UpdaterTrigger: SELECT * FROM __InstanceModificationEvent"),
         "{table}"
@@ -596,22 +566,15 @@ fn hostile_subscription_text_is_made_safe() {
         "=cmd|' /C calc'!A0\u{1b}]0;owned\u{7}\u{202e}",
     );
     consumer.computer = "HOST".into();
-    let path = dir.path().join("hostile.evtx");
-    std::fs::write(
-        &path,
-        wmihunt_testkit::writer::try_write_to_vec(&[consumer]).unwrap(),
-    )
-    .unwrap();
+    let path = write_evtx(dir.path(), "hostile.evtx", &[consumer]);
     let file = path.to_str().unwrap();
-    let table = stdout(&["scan", "--no-progress", "-q", "--format", "table", file]);
+    let table = scan_as("table", &[file]);
     assert!(
         !table.contains('\u{1b}') && !table.contains('\u{7}') && !table.contains('\u{202e}'),
         "{table:?}"
     );
     assert!(table.contains("\\x1b]0;owned"), "{table}");
-    let csv_text = stdout(&["scan", "--no-progress", "-q", "--format", "csv", file]);
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let row = reader.records().next().unwrap().unwrap();
+    let row = &Csv::parse(&scan_as("csv", &[file])).rows[0];
     assert!(
         row.iter()
             .all(|cell| !cell.starts_with(['=', '+', '-', '@'])),
@@ -631,7 +594,7 @@ fn hostile_subscription_text_is_made_safe() {
 #[test]
 fn a_subscription_is_attributed_like_a_write() {
     let (lines, out) = scan_all(&[&fixtures()], &[]);
-    assert_eq!(code(&out), 0);
+    out.assert_code(0);
     let mut graded = Vec::new();
     for line in &lines {
         let AnyLine::Subscription(s) = line else {

@@ -8,27 +8,17 @@ mod subscriptions;
 use crate::support;
 
 use serde_json::{json, Map, Value as Json};
-use std::collections::BTreeMap;
-use std::io::Write;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::testdata;
 use wmihunt_testkit::writer::{Event, Value};
 
 /// The Python that has pySigma, or `None` (after saying so) when the test cannot run here.
 pub fn pysigma_python() -> Option<PathBuf> {
-    if let Some(python) = std::env::var_os("WMIHUNT_PYSIGMA_PYTHON") {
-        return Some(PathBuf::from(python));
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but WMIHUNT_PYSIGMA_PYTHON is not set: .ci/run sets it up"
-    );
-    // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-    let _ = writeln!(
-        std::io::stderr(),
-        "sigma_engine: skipped: set WMIHUNT_PYSIGMA_PYTHON (see .ci/run)"
-    );
-    None
+    let [python] = support::tools("sigma", ["WMIHUNT_PYSIGMA_PYTHON"])?;
+    Some(python)
 }
 
 /// An EventData value as an event store holds it after rendering.
@@ -101,10 +91,8 @@ pub fn run_engine(python: &Path, rules: &Path, rows: &Path) -> BTreeMap<String, 
 
 /// The Sigma export, as a user writes it: `wmihunt rules --format sigma` in `dir`.
 pub fn export_rules(dir: &Path) -> PathBuf {
-    let out = support::wmihunt(["rules", "--format", "sigma"]);
-    assert_eq!(support::code(&out), 0, "{}", support::stderr(&out));
     let path = dir.join("wmihunt.yml");
-    std::fs::write(&path, &out.stdout).unwrap();
+    std::fs::write(&path, support::stdout_of(&["rules", "--format", "sigma"])).unwrap();
     path
 }
 
@@ -117,4 +105,80 @@ pub fn fixture_rows() -> Vec<Json> {
         }
     }
     rows
+}
+
+/// What the engine and wmihunt both read: every fixture event, and the probes a test makes,
+/// written to one more log (`probes.evtx`); for the engine, every event as a row (`rows.json`).
+pub struct Inputs {
+    pub probe_file: PathBuf,
+    pub rows_path: PathBuf,
+    /// How many rows the engine reads.
+    pub rows: usize,
+    /// Each probe's label, in record order.
+    labels: Vec<String>,
+}
+
+impl Inputs {
+    /// Writes the inputs into `dir`; `probes` are (label, event), each event as it is logged.
+    pub fn write(dir: &Path, probes: Vec<(String, Event)>) -> Inputs {
+        let mut rows = fixture_rows();
+        rows.extend(probes.iter().map(|(label, event)| row(label, event)));
+        let (labels, events): (Vec<String>, Vec<Event>) = probes.into_iter().unzip();
+        let rows_path = dir.join("rows.json");
+        fs::write(&rows_path, serde_json::to_vec(&rows).unwrap()).unwrap();
+        Inputs {
+            probe_file: support::write_evtx(dir, "probes.evtx", &events),
+            rows_path,
+            rows: rows.len(),
+            labels,
+        }
+    }
+
+    /// The row of the event wmihunt reports as record `record` of `source`: the probe's label,
+    /// or `<fixture>#<record>` as `fixture_rows` names it.
+    pub fn row_of(&self, source: &str, record: u64) -> String {
+        if Path::new(source) == self.probe_file {
+            self.labels[usize::try_from(record - 1).unwrap()].clone()
+        } else {
+            let root = format!("{}/", testdata().display());
+            format!("{}#{record}", source.strip_prefix(&root).unwrap_or(source))
+        }
+    }
+}
+
+/// The rows the rule `name` matched, taken out of `matched`; the rule must be there and match
+/// something (a rule that matches nothing proves nothing).
+pub fn take_rule(matched: &mut BTreeMap<String, Vec<String>>, name: &str) -> Vec<String> {
+    let rows = matched
+        .remove(name)
+        .unwrap_or_else(|| panic!("no rule {name} in the export"));
+    assert!(!rows.is_empty(), "{name} matched no event");
+    rows
+}
+
+/// Where the engine and wmihunt differ, sorted: `sigma only: …` for what the rules selected and
+/// wmihunt did not report, `wmihunt only: …` the other way, each item as `show` says.
+pub fn differences<T: Ord>(
+    selected: &BTreeSet<T>,
+    reported: &BTreeSet<T>,
+    show: impl Fn(&T) -> String,
+) -> Vec<String> {
+    let mut all: Vec<String> = selected
+        .difference(reported)
+        .map(|x| format!("sigma only: {}", show(x)))
+        .chain(
+            reported
+                .difference(selected)
+                .map(|x| format!("wmihunt only: {}", show(x))),
+        )
+        .collect();
+    all.sort();
+    all
+}
+
+/// A test's pinned differences, sorted as `differences` sorts them.
+pub fn pinned(list: &[&str]) -> Vec<String> {
+    let mut pinned: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    pinned.sort();
+    pinned
 }

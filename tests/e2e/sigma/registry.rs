@@ -1,22 +1,21 @@
-//! The registry rules of the Sigma export in a real Sigma engine. Every rule `wmihunt rules --format sigma` writes
-//! is converted by pySigma's SQLite backend and run (`tests/sigma/run_rules.py`) over the
-//! fixture events and over probes made here from the catalog; what each rule matched is
-//! compared with what `wmihunt scan` reports for the same events, and the differences Sigma
-//! cannot avoid are pinned one by one, so that any other difference fails.
+//! The registry rules of the Sigma export in a real Sigma engine. Every rule `wmihunt rules
+//! --format sigma` writes is converted by pySigma's SQLite backend and run
+//! (`tests/sigma/run_rules.py`) over the fixture events and over probes made here from the
+//! catalog; what each rule matched is compared with what `wmihunt scan` reports for the same
+//! events, and the differences Sigma cannot avoid are pinned one by one, so that any other
+//! difference fails.
 //!
 //! Needs a Python with pySigma (`WMIHUNT_PYSIGMA_PYTHON`, which `.ci/run` sets up); without
 //! one the test says it is skipped, except in CI (`CI=true`), where it fails.
 
 use crate::support;
 
-use super::{export_rules, fixture_rows, pysigma_python, row, run_engine};
+use super::{differences, export_rules, pinned, pysigma_python, run_engine, take_rule, Inputs};
 use serde::Deserialize;
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::Path;
 use support::cases::{self, registry, security_4657, Version, WMI};
-use support::{code, scan_ndjson, stderr, testdata, wmihunt};
-use wmihunt_testkit::writer::{filetime_from_unix, try_write_to_vec, Event};
+use support::{scan_ndjson, testdata};
+use wmihunt_testkit::writer::{filetime_from_unix, Event};
 
 const SID: &str = "S-1-5-21-1004336348-1177238915-682003330-512";
 
@@ -38,12 +37,8 @@ struct Detection {
 
 /// The registry catalog the binary applies.
 fn catalog() -> Vec<Detection> {
-    let out = wmihunt(["rules", "--format", "ndjson"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    support::rules()
+        .into_iter()
         .filter(|v| v["kind"] == "registry")
         .map(|v| serde_json::from_value(v).unwrap())
         .collect()
@@ -357,7 +352,6 @@ fn sigma_rules_match_what_wmihunt_reports_in_a_real_engine() {
     let rules_path = export_rules(dir.path());
 
     // The events: every fixture, and the probes, written to one more EVTX file.
-    let mut rows = fixture_rows();
     let catalog = catalog();
     let mut probes: Vec<(String, Event)> = Vec::new();
     for d in &catalog {
@@ -366,75 +360,49 @@ fn sigma_rules_match_what_wmihunt_reports_in_a_real_engine() {
         }
     }
     probes.extend(edge_probes());
-    let mut probe_events = Vec::new();
-    for (n, (label, mut event)) in probes.into_iter().enumerate() {
-        event.time = filetime_from_unix(1_709_287_200 + n as i64, 0);
-        event.computer = "PROBE.corp.example".into();
-        let name = format!("probe {label}");
-        rows.push(row(&name, &event));
-        probe_events.push((name, event));
-    }
-    let probe_file = dir.path().join("probes.evtx");
-    let events: Vec<Event> = probe_events.iter().map(|(_, e)| e.clone()).collect();
-    fs::write(&probe_file, try_write_to_vec(&events).unwrap()).unwrap();
-    let rows_path = dir.path().join("rows.json");
-    fs::write(&rows_path, serde_json::to_vec(&rows).unwrap()).unwrap();
+    let probes = probes
+        .into_iter()
+        .enumerate()
+        .map(|(n, (label, mut event))| {
+            event.time = filetime_from_unix(1_709_287_200 + n as i64, 0);
+            event.computer = "PROBE.corp.example".into();
+            (format!("probe {label}"), event)
+        });
+    let inputs = Inputs::write(dir.path(), probes.collect());
 
     // What wmihunt reports for the same events: (detection, row).
-    let row_of = |source: &str, record: u64| -> String {
-        if Path::new(source) == probe_file {
-            let index = usize::try_from(record - 1).unwrap();
-            probe_events[index].0.clone()
-        } else {
-            let root = format!("{}/", testdata().display());
-            format!("{}#{record}", source.strip_prefix(&root).unwrap_or(source))
-        }
-    };
-    let (lines, out) = scan_ndjson(&[&testdata(), &probe_file], &["--no-execution-check"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (lines, out) = scan_ndjson(
+        &[&testdata(), &inputs.probe_file],
+        &["--no-execution-check"],
+    );
+    out.assert_code(0);
     let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
     for l in &lines {
         for source in std::iter::once(&l.source_path).chain(&l.duplicate_sources) {
-            reported.insert((l.detection_id.clone(), row_of(source, l.record_id)));
+            reported.insert((l.detection_id.clone(), inputs.row_of(source, l.record_id)));
         }
     }
 
     // What each rule matched in the engine; the subscription rules are checked by
     // tests/e2e/sigma/subscriptions.rs.
-    let mut matched = run_engine(&python, &rules_path, &rows_path);
+    let mut matched = run_engine(&python, &rules_path, &inputs.rows_path);
     matched.retain(|name, _| !name.starts_with("wmihunt_wmi_subscription_"));
 
     // Every detection has both rules, and each of them selected something.
     let mut selected: BTreeSet<(String, String)> = BTreeSet::new();
     for d in &catalog {
         for source in ["sysmon", "security"] {
-            let name = format!("wmihunt_{}_{source}", d.id);
-            let rows = matched
-                .remove(&name)
-                .unwrap_or_else(|| panic!("no rule {name} in the export"));
-            assert!(!rows.is_empty(), "{name} matched no event");
+            let rows = take_rule(&mut matched, &format!("wmihunt_{}_{source}", d.id));
             selected.extend(rows.into_iter().map(|r| (d.id.to_string(), r)));
         }
     }
     assert!(matched.is_empty(), "rules not in the catalog: {matched:?}");
 
-    let mut differences: Vec<String> = selected
-        .difference(&reported)
-        .map(|(d, r)| format!("sigma only: {d}: {r}"))
-        .chain(
-            reported
-                .difference(&selected)
-                .map(|(d, r)| format!("wmihunt only: {d}: {r}")),
-        )
-        .collect();
-    differences.sort();
-    let mut pinned: Vec<String> = PINNED.iter().map(|s| s.to_string()).collect();
-    pinned.sort();
     assert_eq!(
-        differences,
-        pinned,
+        differences(&selected, &reported, |(d, r)| format!("{d}: {r}")),
+        pinned(PINNED),
         "Sigma and wmihunt differ other than as pinned ({} events, {} agreed findings)",
-        rows.len(),
+        inputs.rows,
         selected.intersection(&reported).count()
     );
     // Not vacuous: every fixture finding of a registry detection is among the agreed ones.

@@ -7,15 +7,13 @@
 
 use crate::support;
 
-use super::{export_rules, fixture_rows, pysigma_python, row, run_engine};
+use super::{differences, export_rules, pinned, pysigma_python, run_engine, take_rule, Inputs};
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::Path;
 use support::cases::{
     binding, binding_5861, consumer, filter, scm_builtin, Schema, SID_1104, SID_544,
 };
-use support::{code, scan_all, stderr, testdata, AnyLine};
-use wmihunt_testkit::writer::{filetime_from_unix, try_write_to_vec, Event, Value};
+use support::{scan_all, testdata, AnyLine};
+use wmihunt_testkit::writer::{filetime_from_unix, Event, Value};
 
 /// S-1-5-18 and S-1-5-32-545 (Users), as 5861 writes a `CreatorSID`.
 const SID_18: &str = "{1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0}";
@@ -142,34 +140,22 @@ fn subscription_rules_match_what_wmihunt_reports_in_a_real_engine() {
     let dir = tempfile::tempdir().unwrap();
     let rules_path = export_rules(dir.path());
 
-    let mut rows = fixture_rows();
-    let probes: Vec<(String, Event)> = probes()
+    let probes = probes()
         .into_iter()
         .enumerate()
         .map(|(n, (label, host, mut event))| {
             event.time = filetime_from_unix(1_709_300_000 + n as i64, 0);
             event.computer = host;
-            rows.push(row(&label, &event));
             (label, event)
-        })
-        .collect();
-    let probe_file = dir.path().join("probes.evtx");
-    let events: Vec<Event> = probes.iter().map(|(_, e)| e.clone()).collect();
-    fs::write(&probe_file, try_write_to_vec(&events).unwrap()).unwrap();
-    let rows_path = dir.path().join("rows.json");
-    fs::write(&rows_path, serde_json::to_vec(&rows).unwrap()).unwrap();
+        });
+    let inputs = Inputs::write(dir.path(), probes.collect());
 
     // The events wmihunt reports as registering a subscription.
-    let row_of = |source: &str, record: u64| -> String {
-        if Path::new(source) == probe_file {
-            probes[usize::try_from(record - 1).unwrap()].0.clone()
-        } else {
-            let root = format!("{}/", testdata().display());
-            format!("{}#{record}", source.strip_prefix(&root).unwrap_or(source))
-        }
-    };
-    let (lines, out) = scan_all(&[&testdata(), &probe_file], &["--no-execution-check"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (lines, out) = scan_all(
+        &[&testdata(), &inputs.probe_file],
+        &["--no-execution-check"],
+    );
+    out.assert_code(0);
     let mut reported = BTreeSet::new();
     for line in &lines {
         let AnyLine::Subscription(s) = line else {
@@ -177,37 +163,22 @@ fn subscription_rules_match_what_wmihunt_reports_in_a_real_engine() {
         };
         for e in &s.evidence {
             if matches!(e.part.as_str(), "consumer" | "binding") && e.operation != "Deleted" {
-                reported.insert(row_of(&e.source_path, e.record_id));
+                reported.insert(inputs.row_of(&e.source_path, e.record_id));
             }
         }
     }
 
-    let matched = run_engine(&python, &rules_path, &rows_path);
+    let mut matched = run_engine(&python, &rules_path, &inputs.rows_path);
     let mut selected = BTreeSet::new();
     for name in [
         "wmihunt_wmi_subscription_sysmon",
         "wmihunt_wmi_subscription_activity",
     ] {
-        let rows = matched
-            .get(name)
-            .unwrap_or_else(|| panic!("no rule {name} in the export"));
-        assert!(!rows.is_empty(), "{name} matched no event");
-        selected.extend(rows.iter().cloned());
+        selected.extend(take_rule(&mut matched, name));
     }
-    let mut differences: Vec<String> = selected
-        .difference(&reported)
-        .map(|r| format!("sigma only: {r}"))
-        .chain(
-            reported
-                .difference(&selected)
-                .map(|r| format!("wmihunt only: {r}")),
-        )
-        .collect();
-    differences.sort();
-    let mut pinned: Vec<String> = PINNED.iter().map(|s| s.to_string()).collect();
-    pinned.sort();
     assert_eq!(
-        differences, pinned,
+        differences(&selected, &reported, String::clone),
+        pinned(PINNED),
         "Sigma and wmihunt differ other than as pinned"
     );
     // Not vacuous: the fixtures' subscriptions are agreed on, and so are most probes.
