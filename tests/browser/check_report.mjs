@@ -1,5 +1,5 @@
 // Opens wmihunt HTML reports in Debian's Chromium (through playwright-core, no browser
-// download) as a person would, and prints what it saw as JSON for tests/report.rs to judge:
+// download) as a person would, and prints what it saw as JSON for tests/e2e/report.rs to judge:
 // per page, with and without JavaScript, the title, the finding cards and host timelines in
 // the DOM, elements that only injected markup would make, every network request, console
 // errors (a blocked style or script shows up here), horizontal overflow, the load time, what
