@@ -14,7 +14,7 @@ use crate::finding;
 use crate::output;
 use crate::output::terminal::{ColorChoice, Terminal};
 use crate::pass::{attribution, detection, execution, PassError};
-use crate::report::{AttributionStats, Invocation, RunReport};
+use crate::report::{AttributionStats, CheckStats, Invocation, RunReport};
 use destination::{Destination, Pending};
 use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -139,41 +139,7 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         invocation,
     };
     report.problems.extend(detected.problems);
-    if config.dedup {
-        report.findings = finding::dedup(std::mem::take(&mut report.findings));
-    }
-    // Before the execution check, so that it searches only for what will be shown.
-    (report.findings, report.filters) =
-        filter::apply(std::mem::take(&mut report.findings), &config.filters);
-    if config.execution_check {
-        let started = Instant::now();
-        let options = execution::CheckOptions {
-            threads: config.scan.threads,
-            recover: config.scan.recover,
-        };
-        let checked = execution::find_runs(
-            &discovery.files,
-            &report.files,
-            &index,
-            &mut report.findings,
-            options,
-        );
-        report.execution = Some(
-            checked
-                .map(|stats| (stats, started.elapsed()))
-                .map_err(|e| format!("execution check failed: {e}")),
-        );
-    }
-    if let Some(window) = config.caller_window {
-        report.attribution = Some(attribute(
-            config,
-            window,
-            &discovery.files,
-            &index,
-            &mut report,
-        ));
-    }
-    finding::sort(&mut report.findings, config.sort);
+    later_passes(config, &discovery.files, &index, &mut report);
 
     let stderr = io::stderr();
     // Diagnostics are best effort: a closed stderr must not turn into a failure. Problems
@@ -223,6 +189,46 @@ fn terminal_of(stream: Stream, width: Option<u16>, color: ColorChoice) -> Termin
         width: width.map(usize::from).or(measured),
         color: color.colors(tty, var("NO_COLOR").as_deref(), var("TERM").as_deref()),
     }
+}
+
+/// What follows the detection pass, in order: copies folded, the filters, "did it run", who
+/// did it, the output order.
+fn later_passes(
+    config: &ScanConfig,
+    files: &[evidence::EvidenceFile],
+    index: &crate::pass::ChunkIndex,
+    report: &mut RunReport,
+) {
+    if config.dedup {
+        report.findings = finding::dedup(std::mem::take(&mut report.findings));
+    }
+    // Before the execution check, so that it searches only for what will be shown.
+    (report.findings, report.filters) =
+        filter::apply(std::mem::take(&mut report.findings), &config.filters);
+    if config.execution_check {
+        report.execution = Some(check_runs(config, files, index, report));
+    }
+    if let Some(window) = config.caller_window {
+        report.attribution = Some(attribute(config, window, files, index, report));
+    }
+    finding::sort(&mut report.findings, config.sort);
+}
+
+/// Runs the "did it run" pass on the report's findings: its totals and time, or why it failed.
+fn check_runs(
+    config: &ScanConfig,
+    files: &[evidence::EvidenceFile],
+    index: &crate::pass::ChunkIndex,
+    report: &mut RunReport,
+) -> Result<(CheckStats, Duration), String> {
+    let started = Instant::now();
+    let options = execution::CheckOptions {
+        threads: config.scan.threads,
+        recover: config.scan.recover,
+    };
+    execution::find_runs(files, &report.files, index, &mut report.findings, options)
+        .map(|stats| (stats, started.elapsed()))
+        .map_err(|e| format!("execution check failed: {e}"))
 }
 
 /// Runs the attribution pass on the report's findings: its totals and time, or why it failed.
