@@ -6,6 +6,7 @@ use crate::detect::Severity;
 use crate::filter::{Allowlist, Filters, Glob, HostFilter, Level};
 use crate::finding::SortOrder;
 use crate::output::summary::Diagnostics;
+use crate::output::terminal::ColorChoice;
 use crate::output::{Format, RulesFormat, TimeDisplay};
 use crate::pass::detection::ScanOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -65,6 +66,13 @@ enum FormatArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum LevelArg {
     Info,
     Low,
@@ -102,6 +110,15 @@ struct ScanArgs {
     /// archive is never replaced.
     #[arg(long, requires = "output")]
     clobber: bool,
+    /// Lay the table out for N columns [default: the terminal's width; 160 when stdout is
+    /// no terminal]. Narrower than about 110 columns, each finding is a block of labelled
+    /// lines instead of a table row.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    width: Option<u16>,
+    /// Colour severities in the table: auto (on a terminal, unless NO_COLOR is set), always
+    /// (e.g. for `less -R`) or never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    color: ColorArg,
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -467,6 +484,12 @@ fn scan_config(mut args: ScanArgs) -> Result<ScanConfig, clap::Error> {
         format,
         output: args.output,
         clobber: args.clobber,
+        width: args.width,
+        color: match args.color {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        },
         scan: ScanOptions {
             threads,
             prefilter: !args.no_prefilter,

@@ -34,6 +34,10 @@ pub struct ScanConfig {
     pub output: Option<PathBuf>,
     /// Replace `output` when it exists (never an input, an event log or an archive).
     pub clobber: bool,
+    /// Columns to lay a table out for (`--width`; `None`: the terminal's own).
+    pub width: Option<u16>,
+    /// When to colour severities in a table (`--color`).
+    pub color: crate::output::terminal::ColorChoice,
     /// How to scan.
     pub scan: ScanOptions,
     /// Show the progress bar.

@@ -99,7 +99,8 @@ fn first_path(text: &str) -> Option<(&str, &str)> {
 pub fn payload(data: &str) -> Option<Payload> {
     let (first, rest) = first_path(data)?;
     let mut program = file_name(first).to_ascii_lowercase();
-    if program.is_empty() {
+    // A placeholder (`-`, `(value not set)`) names no program.
+    if !program.chars().any(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
     if !program.contains('.') {
@@ -139,6 +140,13 @@ mod tests {
             program: program.into(),
             argument: argument.map(Into::into),
         })
+    }
+
+    #[test]
+    fn placeholders_name_no_program() {
+        assert_eq!(payload("-"), None);
+        assert_eq!(payload(""), None);
+        assert_eq!(payload("\"\""), None);
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! other formats carry the whole `attribution` object.
 
 use super::sanitize::{terminal_safe, truncate};
+use super::summary::count;
+use super::terminal::{fitted_table, write_hanging, Terminal, TABLE_FROM};
 use super::TimeDisplay;
 use crate::detect::attribution::{Attribution, Caller, Grade};
-use crate::finding::Finding;
+
 use crate::report::{AttributionStats, RunReport};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -35,43 +36,59 @@ pub(super) fn source(c: &Caller) -> String {
     }
 }
 
-/// One caller in one line of text (log text, not yet made safe).
+/// One caller in one line of text (log text, not yet made safe): the account, and where the
+/// call came from when the evidence says.
 pub(super) fn caller_text(c: &Caller) -> String {
     let admin = if c.admin == Some(true) {
         " (admin)"
     } else {
         ""
     };
-    format!("{}{admin} ← {}", account(c), source(c))
+    match source(c).as_str() {
+        "?" => format!("{}{admin}", account(c)),
+        from => format!("{}{admin} ← {from}", account(c)),
+    }
 }
 
-/// The table's caller cell: the account, where from, and the grade (with the number of
-/// candidates when several competed). Log text is made terminal-safe here.
-pub fn caller_cell(f: &Finding) -> String {
-    f.attribution.as_ref().map(cell).unwrap_or_default()
+/// A finding's caller as the terminal shows it: the account (with `(admin)`), where the call
+/// came from, and the grade (with the number of candidates when several competed); log text
+/// made terminal-safe and cut.
+pub struct Shown {
+    /// The account; `None` when no caller is named.
+    pub who: Option<String>,
+    /// Where from (`10.0.0.52 ADMIN-PC`, `local`, `?`).
+    pub from: Option<String>,
+    /// The grade.
+    pub grade: String,
 }
 
-/// The caller cell of one attribution.
-fn cell(a: &Attribution) -> String {
+/// An attribution's caller, for the table and the block layout.
+pub fn shown(a: &Attribution) -> Shown {
     let grade = match a.candidates {
         n if n > 1 => format!("{} (1 of {n})", a.grade.as_str()),
         _ => a.grade.as_str().to_string(),
     };
+    let cut = |text: String| truncate(&terminal_safe(&text), MAX_CALLER).into_owned();
     match &a.caller {
         Some(c) => {
-            let (who, from) = (account(c), source(c));
             let admin = if c.admin == Some(true) {
                 " (admin)"
             } else {
                 ""
             };
-            format!(
-                "{}{admin}\n← {}\n{grade}",
-                truncate(&terminal_safe(&who), MAX_CALLER),
-                truncate(&terminal_safe(&from), MAX_CALLER)
-            )
+            // Where from, when the evidence says.
+            let from = Some(source(c)).filter(|s| s != "?");
+            Shown {
+                who: Some(cut(format!("{}{admin}", account(c)))),
+                from: from.map(cut),
+                grade,
+            }
         }
-        None => grade,
+        None => Shown {
+            who: None,
+            from: None,
+            grade,
+        },
     }
 }
 
@@ -96,7 +113,12 @@ pub fn write_line(
 
 /// Per host: each caller named, its grade (the best among its findings), how many findings
 /// and when.
-pub fn write_hosts(out: &mut dyn Write, report: &RunReport, time: &TimeDisplay) -> io::Result<()> {
+pub fn write_hosts(
+    out: &mut dyn Write,
+    report: &RunReport,
+    time: &TimeDisplay,
+    terminal: &Terminal,
+) -> io::Result<()> {
     #[derive(Default)]
     struct Row {
         grade: Option<Grade>,
@@ -119,8 +141,27 @@ pub fn write_hosts(out: &mut dyn Write, report: &RunReport, time: &TimeDisplay) 
     if rows.is_empty() {
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED);
+    writeln!(out, "── callers per host ──")?;
+    if terminal.columns() < TABLE_FROM {
+        for ((host, caller), row) in &rows {
+            let span = match (row.first, row.last) {
+                (Some(first), Some(last)) => {
+                    format!(", {} – {}", time.show(first), time.show(last))
+                }
+                _ => String::new(),
+            };
+            let line = format!(
+                "{}: {} · {} · {}{span}",
+                terminal_safe(host),
+                truncate(&terminal_safe(caller), 2 * MAX_CALLER),
+                row.grade.map(Grade::as_str).unwrap_or_default(),
+                count(row.findings, "finding"),
+            );
+            write_hanging(out, "", &line, 4, terminal.columns())?;
+        }
+        return Ok(());
+    }
+    let mut table = fitted_table(terminal);
     table.set_header(vec![
         "Host".to_string(),
         "Caller".to_string(),
@@ -139,7 +180,7 @@ pub fn write_hosts(out: &mut dyn Write, report: &RunReport, time: &TimeDisplay) 
             row.last.map(|t| time.show(t)).unwrap_or_default(),
         ]);
     }
-    writeln!(out, "── callers per host ──\n{table}")
+    writeln!(out, "{table}")
 }
 
 /// The caller an attribution names, in one line; `(none)` without one.
@@ -154,7 +195,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hostile_names_are_escaped_in_the_cell() {
+    fn hostile_names_are_escaped() {
         // NTLM lets the caller choose its workstation name.
         let caller = Caller {
             user: Some("eve\u{1b}[2J".into()),
@@ -175,9 +216,9 @@ mod tests {
             evidence: Vec::new(),
             gaps: Vec::new(),
         };
-        assert_eq!(
-            cell(&a),
-            "CORP\\eve\\x1b[2J (admin)\n← 10.0.0.9 PC\\u{202e}exe.txt\nweak (1 of 3)"
-        );
+        let shown = shown(&a);
+        assert_eq!(shown.who.as_deref(), Some("CORP\\eve\\x1b[2J (admin)"));
+        assert_eq!(shown.from.as_deref(), Some("10.0.0.9 PC\\u{202e}exe.txt"));
+        assert_eq!(shown.grade, "weak (1 of 3)");
     }
 }

@@ -4,9 +4,10 @@
 //! that is not covered says nothing.
 
 use super::sanitize::terminal_safe;
+use super::summary::count;
+use super::terminal::{fitted_table, write_hanging, Terminal, TABLE_FROM};
 use super::TimeDisplay;
 use crate::report::{Coverage, RunReport, Tally};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
@@ -110,10 +111,20 @@ pub fn verdict(host: &Host) -> String {
     }
 }
 
-/// Writes the per-host table.
-pub fn write_hosts(out: &mut dyn Write, report: &RunReport, time: &TimeDisplay) -> io::Result<()> {
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED);
+/// Writes the per-host summary, fitted to the terminal: a table from `TABLE_FROM` columns,
+/// else a block of wrapped lines per host.
+pub fn write_hosts(
+    out: &mut dyn Write,
+    report: &RunReport,
+    time: &TimeDisplay,
+    terminal: &Terminal,
+) -> io::Result<()> {
+    let hosts = hosts(report);
+    writeln!(out, "── per host ──")?;
+    if terminal.columns() < TABLE_FROM {
+        return write_host_blocks(out, &hosts, time, terminal.columns());
+    }
+    let mut table = fitted_table(terminal);
     table.set_header(vec![
         "Host".to_string(),
         "Findings".to_string(),
@@ -122,20 +133,65 @@ pub fn write_hosts(out: &mut dyn Write, report: &RunReport, time: &TimeDisplay) 
         format!("Security 4657 ({})", time.label),
         "Coverage".to_string(),
     ]);
-    for (name, h) in &hosts(report) {
-        let detections: Vec<String> = h
-            .by_detection
-            .iter()
-            .map(|((id, severity), n)| format!("{id} ({severity}): {n}"))
-            .collect();
+    for (name, h) in &hosts {
         table.add_row(vec![
             shown(name),
             h.findings.to_string(),
-            detections.join("\n"),
+            by_detection(h).join("\n"),
             tally_cell(&h.coverage.sysmon, time),
             tally_cell(&h.coverage.security, time),
             verdict(h),
         ]);
     }
-    writeln!(out, "── per host ──\n{table}")
+    writeln!(out, "{table}")
+}
+
+/// Findings by detection and severity: `run_keys (high): 2`.
+fn by_detection(h: &Host) -> Vec<String> {
+    h.by_detection
+        .iter()
+        .map(|((id, severity), n)| format!("{id} ({severity}): {n}"))
+        .collect()
+}
+
+/// One block per host: its name, findings and verdict; the events judged; the findings by
+/// detection; each wrapped to `columns`.
+fn write_host_blocks(
+    out: &mut dyn Write,
+    hosts: &BTreeMap<String, Host>,
+    time: &TimeDisplay,
+    columns: usize,
+) -> io::Result<()> {
+    let tally = |label: &str, t: &Tally| match (t.first, t.last) {
+        (Some(first), Some(last)) if t.records > 0 => format!(
+            "{label}: {} ({} – {})",
+            t.records,
+            time.show(first),
+            time.show(last)
+        ),
+        _ => format!("{label}: {}", t.records),
+    };
+    for (name, h) in hosts {
+        let lines = [
+            format!(
+                "{}: {} · {}",
+                shown(name),
+                count(h.findings, "finding"),
+                verdict(h)
+            ),
+            format!(
+                "  {} · {}",
+                tally("Sysmon 12/13/14", &h.coverage.sysmon),
+                tally("Security 4657", &h.coverage.security)
+            ),
+            format!("  {}", by_detection(h).join(" · ")),
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            if i == 2 && h.by_detection.is_empty() {
+                continue;
+            }
+            write_hanging(out, "", line, if i == 0 { 2 } else { 4 }, columns)?;
+        }
+    }
+    Ok(())
 }

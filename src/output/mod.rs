@@ -15,6 +15,7 @@ pub mod sigma;
 pub mod sigma_subscription;
 pub mod summary;
 pub mod table;
+pub mod terminal;
 pub mod timesketch;
 
 use crate::detect::catalog::{Location, CATALOG, WMI_SUBSCRIPTION};
@@ -74,8 +75,8 @@ pub enum RulesFormat {
 pub struct OutputOptions {
     /// The format.
     pub format: Format,
-    /// The destination is a terminal (tables wrap to its width).
-    pub interactive: bool,
+    /// The terminal a table is laid out for.
+    pub terminal: terminal::Terminal,
     /// How times are shown to people.
     pub time: TimeDisplay,
     /// With `Format::Ecs`: precede each document with a `_bulk` action for this index.
@@ -93,7 +94,7 @@ pub fn write_findings(
 ) -> io::Result<()> {
     let findings = &report.findings;
     match options.format {
-        Format::Table => table::write(out, findings, options.interactive, &options.time),
+        Format::Table => table::write(out, findings, &options.terminal, &options.time),
         Format::Ndjson => ndjson::write(out, findings),
         Format::Ecs => ecs::write(out, findings, options.bulk_index.as_deref()),
         Format::Timesketch => timesketch::write(out, findings),
@@ -119,9 +120,9 @@ struct RuleLine {
 }
 
 /// Writes the detection catalog in `format`.
-pub fn write_rules(out: &mut dyn Write, format: RulesFormat, interactive: bool) -> io::Result<()> {
+pub fn write_rules(out: &mut dyn Write, format: RulesFormat, width: Option<u16>) -> io::Result<()> {
     match format {
-        RulesFormat::Table => table::write_rules(out, interactive),
+        RulesFormat::Table => table::write_rules(out, width),
         RulesFormat::Sigma => sigma::write(out),
         RulesFormat::Ndjson => {
             for d in CATALOG {

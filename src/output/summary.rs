@@ -4,6 +4,7 @@
 
 use super::hosts::{self, shown};
 use super::sanitize::terminal_safe;
+use super::terminal::Terminal;
 use super::TimeDisplay;
 use crate::problem::Kind;
 use crate::report::{CheckStats, RunReport};
@@ -35,16 +36,17 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// Writes everything `options` asks for, problems always.
+/// Writes everything `options` asks for after the results (the problems come before them:
+/// `write_problems`), the per-host tables laid out for `terminal`.
 pub fn write_diagnostics(
     out: &mut dyn Write,
     report: &RunReport,
     options: &Diagnostics,
+    terminal: &Terminal,
 ) -> io::Result<()> {
-    write_problems(out, report, options.verbose)?;
     if options.hosts {
-        hosts::write_hosts(out, report, &options.time)?;
-        super::callers::write_hosts(out, report, &options.time)?;
+        hosts::write_hosts(out, report, &options.time, terminal)?;
+        super::callers::write_hosts(out, report, &options.time, terminal)?;
     }
     if !options.quiet {
         write_summary(out, report, options.verbose)?;
@@ -59,8 +61,9 @@ pub fn write_diagnostics(
 }
 
 /// Writes every problem, one per line; unreadable carved records (stale data) only when
-/// `verbose`: the summary counts them per file.
-fn write_problems(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::Result<()> {
+/// `verbose`: the summary counts them per file. Written before the results, so that a
+/// table on the terminal is not pushed off screen by them.
+pub fn write_problems(out: &mut dyn Write, report: &RunReport, verbose: bool) -> io::Result<()> {
     for problem in report
         .problems
         .iter()

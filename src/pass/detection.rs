@@ -9,7 +9,7 @@ use super::subscriptions::{self, Sourced};
 use super::{all_units, run_units, ChunkIndex, PassError, Progress};
 use crate::detect::payload;
 use crate::detect::triage;
-use crate::detect::{Match, Matcher};
+use crate::detect::{Action, Match, Matcher};
 use crate::event::registry::{RegistryEvent, SECURITY_4657_TEMPLATE, SYSMON_REGISTRY_TEMPLATE};
 use crate::event::scanned::Scanned;
 use crate::event::subscription;
@@ -283,7 +283,10 @@ fn finding(
 ) -> Finding {
     Finding {
         indicators: triage::indicators(event, &matched),
-        payload: event.details.as_deref().and_then(payload::payload),
+        // Only a value written runs anything (a deletion's data is `-` or the old value).
+        payload: (matched.action == Action::SetValue)
+            .then(|| event.details.as_deref().and_then(payload::payload))
+            .flatten(),
         execution: None,
         attribution: None,
         also_in: Vec::new(),

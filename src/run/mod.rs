@@ -12,12 +12,14 @@ use crate::exit::Exit;
 use crate::filter;
 use crate::finding;
 use crate::output;
+use crate::output::terminal::{ColorChoice, Terminal};
 use crate::pass::{attribution, detection, execution, PassError};
-use crate::report::{AttributionStats, Invocation, RunReport};
+use crate::report::{AttributionStats, CheckStats, Invocation, RunReport};
 use destination::{Destination, Pending};
 use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
+use terminal_size::terminal_size_of;
 
 /// Why a command could not complete (exit code 3).
 #[derive(Debug)]
@@ -76,9 +78,11 @@ fn written(result: io::Result<()>, target: &str) -> Result<(), Error> {
 
 fn rules(format: output::RulesFormat) -> Result<Exit, Error> {
     let stdout = io::stdout();
-    let interactive = stdout.is_terminal();
+    let width = terminal_of(Stream::Stdout, None, ColorChoice::Never)
+        .width
+        .map(|w| u16::try_from(w).unwrap_or(u16::MAX));
     let mut out = BufWriter::new(stdout.lock());
-    let result = output::write_rules(&mut out, format, interactive).and_then(|()| out.flush());
+    let result = output::write_rules(&mut out, format, width).and_then(|()| out.flush());
     written(result, "stdout").map(|()| Exit::Success)
 }
 
@@ -135,46 +139,21 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         invocation,
     };
     report.problems.extend(detected.problems);
-    if config.dedup {
-        report.findings = finding::dedup(std::mem::take(&mut report.findings));
-    }
-    // Before the execution check, so that it searches only for what will be shown.
-    (report.findings, report.filters) =
-        filter::apply(std::mem::take(&mut report.findings), &config.filters);
-    if config.execution_check {
-        let started = Instant::now();
-        let options = execution::CheckOptions {
-            threads: config.scan.threads,
-            recover: config.scan.recover,
-        };
-        let checked = execution::find_runs(
-            &discovery.files,
-            &report.files,
-            &index,
-            &mut report.findings,
-            options,
-        );
-        report.execution = Some(
-            checked
-                .map(|stats| (stats, started.elapsed()))
-                .map_err(|e| format!("execution check failed: {e}")),
-        );
-    }
-    if let Some(window) = config.caller_window {
-        report.attribution = Some(attribute(
-            config,
-            window,
-            &discovery.files,
-            &index,
-            &mut report,
-        ));
-    }
-    finding::sort(&mut report.findings, config.sort);
+    later_passes(config, &discovery.files, &index, &mut report);
 
-    let results = write_results(config, pending, &report, discovery.files.is_empty());
     let stderr = io::stderr();
-    // Diagnostics are best effort: a closed stderr must not turn into a failure.
-    let _ = output::summary::write_diagnostics(&mut stderr.lock(), &report, &config.diagnostics);
+    // Diagnostics are best effort: a closed stderr must not turn into a failure. Problems
+    // come first, so that the results on a terminal are what stays on screen.
+    let verbose = config.diagnostics.verbose;
+    let _ = output::summary::write_problems(&mut stderr.lock(), &report, verbose);
+    let results = write_results(config, pending, &report, discovery.files.is_empty());
+    let terminal = terminal_of(Stream::Stderr, config.width, ColorChoice::Never);
+    let _ = output::summary::write_diagnostics(
+        &mut stderr.lock(),
+        &report,
+        &config.diagnostics,
+        &terminal,
+    );
     results?;
     if discovery.files.is_empty() {
         return Err(Error::NoEvidence);
@@ -186,6 +165,70 @@ fn scan(config: &ScanConfig) -> Result<Exit, Error> {
         report.evidence_problems(),
         config.fail_on_findings.is_some(),
     ))
+}
+
+/// The two streams a person may be reading.
+#[derive(Debug, Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// The terminal `stream` is: `width` columns when given (`--width`), else the terminal's own
+/// width when it is one; coloured as `color` decides from the environment.
+fn terminal_of(stream: Stream, width: Option<u16>, color: ColorChoice) -> Terminal {
+    let (tty, size) = match stream {
+        Stream::Stdout => (io::stdout().is_terminal(), terminal_size_of(io::stdout())),
+        Stream::Stderr => (io::stderr().is_terminal(), terminal_size_of(io::stderr())),
+    };
+    let var = |name| std::env::var(name).ok();
+    let measured = size
+        .filter(|(w, _)| tty && w.0 > 0)
+        .map(|(w, _)| usize::from(w.0));
+    Terminal {
+        width: width.map(usize::from).or(measured),
+        color: color.colors(tty, var("NO_COLOR").as_deref(), var("TERM").as_deref()),
+    }
+}
+
+/// What follows the detection pass, in order: copies folded, the filters, "did it run", who
+/// did it, the output order.
+fn later_passes(
+    config: &ScanConfig,
+    files: &[evidence::EvidenceFile],
+    index: &crate::pass::ChunkIndex,
+    report: &mut RunReport,
+) {
+    if config.dedup {
+        report.findings = finding::dedup(std::mem::take(&mut report.findings));
+    }
+    // Before the execution check, so that it searches only for what will be shown.
+    (report.findings, report.filters) =
+        filter::apply(std::mem::take(&mut report.findings), &config.filters);
+    if config.execution_check {
+        report.execution = Some(check_runs(config, files, index, report));
+    }
+    if let Some(window) = config.caller_window {
+        report.attribution = Some(attribute(config, window, files, index, report));
+    }
+    finding::sort(&mut report.findings, config.sort);
+}
+
+/// Runs the "did it run" pass on the report's findings: its totals and time, or why it failed.
+fn check_runs(
+    config: &ScanConfig,
+    files: &[evidence::EvidenceFile],
+    index: &crate::pass::ChunkIndex,
+    report: &mut RunReport,
+) -> Result<(CheckStats, Duration), String> {
+    let started = Instant::now();
+    let options = execution::CheckOptions {
+        threads: config.scan.threads,
+        recover: config.scan.recover,
+    };
+    execution::find_runs(files, &report.files, index, &mut report.findings, options)
+        .map(|stats| (stats, started.elapsed()))
+        .map_err(|e| format!("execution check failed: {e}"))
 }
 
 /// Runs the attribution pass on the report's findings: its totals and time, or why it failed.
@@ -217,7 +260,7 @@ fn write_results(
 ) -> Result<(), Error> {
     let options = output::OutputOptions {
         format: config.format,
-        interactive: false,
+        terminal: Terminal::default(),
         time: config.diagnostics.time.clone(),
         bulk_index: config.bulk_index.clone(),
     };
@@ -236,7 +279,7 @@ fn write_results(
         None => {
             let stdout = io::stdout();
             let options = output::OutputOptions {
-                interactive: stdout.is_terminal(),
+                terminal: terminal_of(Stream::Stdout, config.width, config.color),
                 ..options
             };
             let mut out = BufWriter::new(stdout.lock());

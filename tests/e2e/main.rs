@@ -27,6 +27,8 @@ mod scan;
 /// The Sigma export's rules run in pySigma, compared with what wmihunt reports.
 mod sigma;
 mod support;
+/// The terminal view at 80, 120 and 200 columns, colour, and the README's triage session.
+mod terminal;
 /// The Velociraptor artifact and the script that sets its tool.
 mod velociraptor;
 /// The wider catalog and WMI subscriptions: the real samples' exact findings, the fixtures.

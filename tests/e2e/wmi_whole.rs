@@ -548,11 +548,11 @@ fn every_format_carries_subscriptions() {
     // The table: filter, query, consumer, and what it runs.
     let table = scan_as("table", &[dir]);
     assert!(
-        table.contains("filter UpdaterTrigger: SELECT * FROM __InstanceModificationEvent"),
+        table.contains("filter: UpdaterTrigger: SELECT * FROM __InstanceModificationEvent"),
         "{table}"
     );
-    assert!(table.contains("→ CommandLine consumer Evil"), "{table}");
-    assert!(table.contains("(no binding seen)"), "{table}");
+    assert!(table.contains("consumer: CommandLine Evil"), "{table}");
+    assert!(table.contains("binding: none seen"), "{table}");
 }
 
 #[test]
