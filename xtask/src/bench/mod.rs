@@ -882,7 +882,7 @@ fn check_truth(name: &str, summary: &Summary, lines: &[String]) -> Result<()> {
         }
         Truth::Distinct(n) if lines.len() as u64 != *n => {
             return Err(format!(
-                "{name}: {} findings, the samples' index.tsv counts {n} in the chunks used",
+                "{name}: {} findings, the samples (index.tsv and the wider catalog's known ones) hold {n} in the chunks used",
                 lines.len()
             )
             .into());
