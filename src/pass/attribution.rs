@@ -8,7 +8,7 @@
 //!    host and log are unknown), each kind searched for the words its wanted records hold
 //!    (`LogKind::words`: logon template field names in Security, whose chunks are then
 //!    rendered whole; values such as the provider host's name elsewhere), payload names and
-//!    WMI call words; outside the windows, only the records that join a finding by identity,
+//!    WMI call words; outside the windows (before the last), only records that join by identity,
 //!    found by their binary values (the writer's Sysmon process GUID, a 4657 subject's logon
 //!    id);
 //! 2. when that names remote callers, their hosts' Sysmon, Security and PowerShell logs (by
@@ -18,7 +18,7 @@
 //! Of what is rendered, only events a finding can use are kept (`Relevant`).
 //! With no findings it reads nothing.
 
-use super::{run_units, window_units, ChunkIndex, PassError, Silent, Unit};
+use super::{run_units, window_units, ChunkIndex, PassError, Pick, Silent, Unit};
 use crate::detect::attribution::{
     self, call_words, same_host, short_host, Collection, Coverage, Seen, Write, CLOCK_SKEW,
 };
@@ -199,7 +199,8 @@ fn select(summaries: &[FileSummary], keep: impl Fn(Option<&LogIdentity>) -> bool
 }
 
 /// The chunks of the files `chosen` to read: those that span one of the windows `relevant`
-/// keeps for the file's host, and the others (for records joined by identity).
+/// keeps for the file's host, and the others before the last one ends (for records joined by
+/// identity, which come before the write).
 fn units(
     files: &[EvidenceFile],
     summaries: &[FileSummary],
@@ -207,7 +208,7 @@ fn units(
     chosen: &[usize],
     relevant: &Relevant,
 ) -> (Vec<Unit>, Vec<Unit>) {
-    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    let (mut inside, mut before) = (Vec::new(), Vec::new());
     for &i in chosen {
         let (Some(file), Some(entries)) = (files.get(i), index.files.get(i)) else {
             continue;
@@ -217,10 +218,10 @@ fn units(
             .and_then(|s| s.identity.as_ref())
             .map(|id| id.host.to_ascii_lowercase());
         let windows = relevant.seconds(host.as_deref());
-        inside.extend(window_units(i, file, entries, &windows, false));
-        outside.extend(window_units(i, file, entries, &windows, true));
+        inside.extend(window_units(i, file, entries, &windows, Pick::Inside));
+        before.extend(window_units(i, file, entries, &windows, Pick::Before));
     }
-    (inside, outside)
+    (inside, before)
 }
 
 /// The pre-filter for words of text.

@@ -133,14 +133,13 @@ pub const MARGIN_SECS: i64 = 60;
 /// inclusive, sorted by start), in units. A chunk's span runs from the previous chunk's last
 /// record time (exported logs can hold in a header the next record's time, so a chunk's first
 /// record may be older than its first header) to its own last, widened by `MARGIN_SECS`; a
-/// chunk whose times are unknown is read. `outside` inverts the choice: the chunks no window
-/// wants.
+/// chunk whose times are unknown is read with [`Pick::Inside`].
 pub fn window_units(
     file: usize,
     evidence: &EvidenceFile,
     entries: &[ChunkEntry],
     windows: &[(i64, i64)],
-    outside: bool,
+    pick: Pick,
 ) -> Vec<Unit> {
     let mut previous_last: Option<i64> = None;
     let spans: Vec<(u64, Option<(i64, i64)>)> = entries
@@ -163,13 +162,33 @@ pub fn window_units(
         None => true,
         Some((from, to)) => windows.iter().any(|&(a, b)| a <= to && from <= b),
     };
+    let last_end = windows.iter().map(|&(_, b)| b).max();
     let chosen: Vec<ChunkEntry> = entries
         .iter()
         .zip(&spans)
-        .filter(|(_, (_, span))| wanted(*span) != outside)
+        .filter(|(_, (_, span))| match pick {
+            Pick::Inside => wanted(*span),
+            Pick::Before => {
+                !wanted(*span)
+                    && span
+                        .zip(last_end)
+                        .is_some_and(|((from, _), end)| from <= end)
+            }
+        })
         .map(|(e, _)| *e)
         .collect();
     selected_units(file, evidence, &chosen, |_| true)
+}
+
+/// Which chunks [`window_units`] picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Those that can hold records in a window.
+    Inside,
+    /// Those no window wants that start before the last window ends: where the records joined
+    /// to a write by identity can be, since they come before it (the writing process's
+    /// creation and its provider load, the logon that made the change).
+    Before,
 }
 
 /// What the first pass learnt of every chunk: per file, which markers' records each chunk
@@ -354,16 +373,17 @@ mod tests {
             .collect();
         entries[5].first = None;
         entries[5].last = None;
-        let runs = |outside| {
-            window_units(0, &file, &entries, &[(31_000, 32_000)], outside)
+        let runs = |pick| {
+            window_units(0, &file, &entries, &[(31_000, 32_000)], pick)
                 .iter()
                 .map(|u| u.chunks.clone())
                 .collect::<Vec<_>>()
         };
         // Chunk 3 (30 000..35 000) holds the window; chunk 4 starts from chunk 3's last time
         // (its first record may be older than its first header) but not within the window.
-        assert_eq!(runs(false), [3..4, 5..6]);
-        assert_eq!(runs(true), [0..3, 4..5, 6..10]);
+        assert_eq!(runs(Pick::Inside), [3..4, 5..6]);
+        // Before the window: chunk 4 starts after it ends, and so do the rest.
+        assert_eq!(runs(Pick::Before), vec![0..3]);
         // The margin reaches a window just past a chunk's last time (and the next chunk, which
         // starts from that time).
         let near = window_units(
@@ -371,7 +391,7 @@ mod tests {
             &file,
             &entries,
             &[(5_000 + MARGIN_SECS, 5_000 + MARGIN_SECS)],
-            false,
+            Pick::Inside,
         );
         assert_eq!(near.first().map(|u| u.chunks.clone()), Some(0..2));
     }

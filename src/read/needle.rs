@@ -4,7 +4,8 @@
 //! only in chunks that also hold one of its context words (the field names of the events
 //! wanted).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use super::many::Many;
+use super::positions::positions;
 use std::ops::Range;
 
 /// ASCII case-insensitive searcher for words in both encodings: one or more groups of words,
@@ -88,9 +89,9 @@ enum Words {
     /// A few words, each found with any number of NUL bytes between its letters (see
     /// `Spaced`), by its anchor letter (kept in `Needle::letters`).
     Spaced(Vec<Spaced>),
-    /// Many words: Aho-Corasick over a lower-cased copy, which keeps its Teddy SIMD searcher
-    /// (ASCII case-insensitive matching of many patterns would lose it).
-    Many(AhoCorasick),
+    /// Many words: a multi-pattern search over a lower-cased copy (ASCII case-insensitive
+    /// matching of many patterns would lose the SIMD searchers).
+    Many(Many),
     /// Byte strings as they are (binary values: a GUID, a 64-bit logon id).
     Raw(Vec<memchr::memmem::Finder<'static>>),
 }
@@ -193,9 +194,9 @@ impl Needle {
         for (group, mut found) in self.groups.iter().zip(by_group) {
             match &group.words {
                 Words::Spaced(_) => {}
-                Words::Many(ac) => {
+                Words::Many(many) => {
                     let lower = chunk.to_ascii_lowercase();
-                    found.extend(ac.find_iter(&lower).map(|m| m.range()));
+                    many.find(&lower, &mut found);
                 }
                 Words::Raw(finders) => found.extend(
                     finders
@@ -242,12 +243,7 @@ impl Words {
             patterns.push(tail.encode_utf16().flat_map(u16::to_le_bytes).collect());
             patterns.push(tail.as_bytes().to_vec());
         }
-        Ok(Words::Many(
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&patterns)
-                .map_err(|e| format!("cannot build the pre-filter: {e}"))?,
-        ))
+        Ok(Words::Many(Many::new(&patterns)?))
     }
 }
 
@@ -416,6 +412,24 @@ mod tests {
         assert_eq!(found, each.concat());
     }
 
+    #[test]
+    fn many_words_are_each_found() {
+        // More anchor letters than the spaced search takes: the many-words searcher.
+        let words = [
+            "a.dll",
+            "notepad.exe",
+            "rundll32.exe",
+            "evil.ps1",
+            "stdregprov",
+        ];
+        let needle = Needle::new(&words).unwrap();
+        let utf16 = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let mut data = utf16("C:\\Temp\\A.DLL,DllMain ");
+        data.extend(b"cmd /c NOTEPAD.exe x ");
+        data.extend(utf16("-EncodedCommand StdRegProv"));
+        assert_eq!(needle.occurrences(&data).len(), 3);
+    }
+
     /// Every occurrence of `word` in `data` by the definition (letters in order, any NULs
     /// between them), the slow way.
     fn naive(word: &str, data: &[u8]) -> Vec<Range<usize>> {
@@ -527,67 +541,5 @@ mod tests {
         let mut with = without.clone();
         with.extend(utf16(" TargetObject"));
         assert_eq!(needle.occurrences(&with), vec![4..27]);
-    }
-}
-
-/// The positions of either of two bytes in `data`, in order, appended to `out`. The anchor
-/// letter is common (~150 a chunk in Sysmon logs), and restarting a search after every hit, as
-/// an iterator over `memchr2` does, cost more than the scan itself: with AVX2 the whole scan is
-/// one loop of vector compares that walks each block's match bits.
-fn positions(data: &[u8], a: u8, b: u8, out: &mut Vec<usize>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
-        unsafe { positions_avx2(data, a, b, out) };
-        return;
-    }
-    out.extend(memchr::memchr2_iter(a, b, data));
-}
-
-/// `positions` with AVX2: 64 bytes a step, the tail byte by byte.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn positions_avx2(data: &[u8], a: u8, b: u8, out: &mut Vec<usize>) {
-    use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
-        _mm256_set1_epi8,
-    };
-    let (va, vb) = (_mm256_set1_epi8(a as i8), _mm256_set1_epi8(b as i8));
-    let mut blocks = data.chunks_exact(64);
-    let mut base = 0;
-    for block in blocks.by_ref() {
-        let ptr = block.as_ptr().cast::<__m256i>();
-        // SAFETY: `block` is 64 readable bytes: two unaligned 256-bit loads.
-        let (lo, hi) = unsafe { (_mm256_loadu_si256(ptr), _mm256_loadu_si256(ptr.add(1))) };
-        let m_lo = _mm256_or_si256(_mm256_cmpeq_epi8(lo, va), _mm256_cmpeq_epi8(lo, vb));
-        let m_hi = _mm256_or_si256(_mm256_cmpeq_epi8(hi, va), _mm256_cmpeq_epi8(hi, vb));
-        let mut bits = u64::from(_mm256_movemask_epi8(m_lo) as u32)
-            | (u64::from(_mm256_movemask_epi8(m_hi) as u32) << 32);
-        while bits != 0 {
-            out.push(base + bits.trailing_zeros() as usize);
-            bits &= bits - 1;
-        }
-        base += 64;
-    }
-    for (i, &x) in blocks.remainder().iter().enumerate() {
-        if x == a || x == b {
-            out.push(base + i);
-        }
-    }
-}
-
-#[cfg(test)]
-mod positions_tests {
-    use super::*;
-
-    #[test]
-    fn every_position_of_either_byte_in_order() {
-        for len in [0usize, 1, 63, 64, 65, 1000] {
-            let data: Vec<u8> = (0..len as u32).map(|i| (i * 7919 % 251) as u8).collect();
-            let mut found = Vec::new();
-            positions(&data, b'v', b'V', &mut found);
-            let want: Vec<usize> = memchr::memchr2_iter(b'v', b'V', &data).collect();
-            assert_eq!(found, want, "{len}");
-        }
     }
 }
