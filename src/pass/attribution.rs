@@ -18,9 +18,10 @@
 //! Of what is rendered, only events a finding can use are kept (`Relevant`).
 //! With no findings it reads nothing.
 
-use super::{run_units, window_units, ChunkIndex, PassError, Pick, Silent, Unit};
+use super::{first_holding, run_units, window_units, ChunkIndex, PassError, Pick, Silent, Unit};
 use crate::detect::attribution::{
     self, call_words, same_host, short_host, Collection, Coverage, Seen, Write, CLOCK_SKEW,
+    REGISTRY_PROVIDER,
 };
 use crate::event::context::ContextEvent;
 use crate::event::{
@@ -148,9 +149,15 @@ pub fn attribute(
         words.extend(payloads.iter().map(|p| p.to_string()));
         let (windowed, joined) = units(files, summaries, index, &group, &relevant);
         stats.files += group.len();
+        let guids = relevant.guid_keys();
+        let created = match kind {
+            LogKind::Sysmon | LogKind::Unknown => first_holding(files, &joined, &guids),
+            _ => Vec::new(),
+        };
         let needles = [
             (windowed, Some(text_needle(&words)?)),
             (joined, relevant.join_needle()),
+            (created, (!guids.is_empty()).then(|| Needle::raw(&guids))),
         ];
         for (units, needle) in needles {
             let (around, rendered) = read(files, units, needle, &relevant, options)?;
@@ -456,13 +463,31 @@ impl Relevant {
         spans
     }
 
-    /// The records outside the windows that still join a finding: the writer's Sysmon events
-    /// by process GUID, a 4657 subject's logon by id. Both are binary values (a GUID, a 64-bit
-    /// integer), found byte for byte.
+    /// The records before the windows that still join a finding, found by their binary values
+    /// (a GUID, a 64-bit integer) byte for byte: a 4657 subject's logon by its id, and the
+    /// writer's registry provider load (Sysmon 7) by its process GUID, in chunks that name the
+    /// provider's DLL. The writer's creation, the one other event the weighing joins by GUID,
+    /// is read from the first chunk naming the GUID (`super::first_holding`): elsewhere the
+    /// GUID is mostly in the writer's other loads, accesses and children, every one rendered
+    /// for nothing.
     fn join_needle(&self) -> Option<Needle> {
-        let mut keys: Vec<Vec<u8>> = self.guids.iter().filter_map(|g| guid_bytes(g)).collect();
-        keys.extend(self.logons.iter().map(|(_, id)| id.to_le_bytes().to_vec()));
-        (!keys.is_empty()).then(|| Needle::raw(&keys))
+        let loads = (!self.guids.is_empty())
+            .then(|| Needle::raw(&self.guid_keys()).in_chunks_with(&[REGISTRY_PROVIDER]));
+        let logons: Vec<Vec<u8>> = self
+            .logons
+            .iter()
+            .map(|(_, id)| id.to_le_bytes().to_vec())
+            .collect();
+        let logons = (!logons.is_empty()).then(|| Needle::raw(&logons));
+        match (loads, logons) {
+            (Some(a), Some(b)) => Some(a.or(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The writers' process GUIDs as stored in records.
+    fn guid_keys(&self) -> Vec<Vec<u8>> {
+        self.guids.iter().filter_map(|g| guid_bytes(g)).collect()
     }
 
     fn keeps(&self, seen: &Seen) -> bool {

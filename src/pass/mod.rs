@@ -191,6 +191,56 @@ pub enum Pick {
     Before,
 }
 
+/// For each file, the first chunk of `units` (a file's units in chunk order) whose bytes hold
+/// each of `keys`, as units of one chunk: for a process GUID, the chunk of the process's
+/// creation, which is the first event to name it (Sysmon makes the GUID when the process
+/// starts, and a log is in time order). The bytes are only searched, not parsed. A file that
+/// cannot be read here keeps its units whole, so nothing is lost, only not narrowed.
+pub fn first_holding(files: &[EvidenceFile], units: &[Unit], keys: &[Vec<u8>]) -> Vec<Unit> {
+    let finders: Vec<memchr::memmem::Finder> = keys
+        .iter()
+        .filter(|k| !k.is_empty())
+        .map(memchr::memmem::Finder::new)
+        .collect();
+    let mut chosen: Vec<Unit> = Vec::new();
+    // Per file, the keys not yet found (by index into `finders`).
+    let mut left: Vec<Option<Vec<usize>>> = vec![None; files.len()];
+    for unit in units {
+        let (Some(evidence), Some(left)) = (files.get(unit.file), left.get_mut(unit.file)) else {
+            continue;
+        };
+        let left = left.get_or_insert_with(|| (0..finders.len()).collect());
+        if left.is_empty() {
+            continue;
+        }
+        let scan = evidence.with_chunks(unit.chunks.clone(), |source| {
+            let mut hits = Vec::new();
+            for index in unit.chunks.clone() {
+                let Ok(Some(chunk)) = source.next_chunk() else {
+                    break;
+                };
+                let before = left.len();
+                left.retain(|&k| finders.get(k).is_some_and(|f| f.find(chunk).is_none()));
+                if left.len() < before {
+                    hits.push(index);
+                }
+                if left.is_empty() {
+                    break;
+                }
+            }
+            hits
+        });
+        match scan {
+            Ok(hits) => chosen.extend(hits.into_iter().map(|index| Unit {
+                file: unit.file,
+                chunks: index..index + 1,
+            })),
+            Err(_) => chosen.push(unit.clone()),
+        }
+    }
+    chosen
+}
+
 /// What the first pass learnt of every chunk: per file, which markers' records each chunk
 /// holds and the span of its times. Later passes read only the chunks that can matter.
 #[derive(Debug, Clone, Default)]
@@ -394,6 +444,38 @@ mod tests {
             Pick::Inside,
         );
         assert_eq!(near.first().map(|u| u.chunks.clone()), Some(0..2));
+    }
+
+    #[test]
+    fn first_holding_finds_each_key_where_it_first_appears() {
+        use crate::read::layout::chunk_offset;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.evtx");
+        let mut bytes = vec![0u8; chunk_offset(5).unwrap() as usize];
+        let mut plant = |chunk: u64, key: &[u8]| {
+            let at = chunk_offset(chunk).unwrap() as usize + 100;
+            bytes[at..at + key.len()].copy_from_slice(key);
+        };
+        plant(1, b"KEY-A");
+        plant(3, b"KEY-A");
+        plant(3, b"KEY-B");
+        plant(4, b"KEY-B");
+        std::fs::write(&path, &bytes).unwrap();
+        let file = |path: &std::path::Path| EvidenceFile {
+            path: path.into(),
+            len: bytes.len() as u64,
+            member: None,
+        };
+        let files = [file(&path), file(&dir.path().join("gone.evtx"))];
+        let unit = |file, chunks| Unit { file, chunks };
+        let keys = [b"KEY-A".to_vec(), b"KEY-B".to_vec(), b"KEY-C".to_vec()];
+        let units = [unit(0, 0..2), unit(0, 2..5), unit(1, 0..5)];
+        // A in chunk 1, B first in chunk 3, C nowhere; the file that cannot be read keeps its
+        // unit whole.
+        assert_eq!(
+            first_holding(&files, &units, &keys),
+            [unit(0, 1..2), unit(0, 3..4), unit(1, 0..5)]
+        );
     }
 
     #[test]

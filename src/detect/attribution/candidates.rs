@@ -13,8 +13,8 @@ use crate::event::wmi_activity::WmiActivityKind;
 use jiff::Timestamp;
 use std::collections::BTreeSet;
 
-/// The registry provider's DLL.
-const REGISTRY_PROVIDER: &str = "stdprov.dll";
+/// The registry provider's DLL: its load into the writing process is evidence of a StdRegProv call.
+pub const REGISTRY_PROVIDER: &str = "stdprov.dll";
 
 /// Start of Windows' default dynamic port range, where RPC endpoints other than the endpoint
 /// mapper (135) listen.

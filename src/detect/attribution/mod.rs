@@ -12,6 +12,8 @@ mod names;
 mod tests;
 mod verdict;
 
+pub use candidates::REGISTRY_PROVIDER;
+
 pub(crate) use names::{call_words, same_host, short_host};
 
 use crate::event::context::ContextEvent;
