@@ -2,7 +2,7 @@
 //! rule over Sysmon registry events (logsource `windows` / `registry_event`) and one over
 //! Security 4657 (`windows` / `security`). Both are generated from the catalog and from the
 //! normalisation facts in `detect::hive`, so they follow every change to either;
-//! `tests/sigma_engine.rs` runs them in a real Sigma engine and pins every difference.
+//! `tests/e2e/sigma/` runs them in a real Sigma engine and pins every difference.
 //!
 //! Paths are `|re|i` regular expressions, written with only the metacharacters the Sigma
 //! specification allows (`. ^ $ * + ? {n,m} [..] [^..] ( ) |`). Sigma's `*` wildcard also spans

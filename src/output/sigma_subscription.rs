@@ -2,7 +2,7 @@
 //! `windows` / `wmi_event`: a consumer or binding created or modified) and one over
 //! WMI-Activity 5861 (`windows` / `wmi`: a permanent consumer bound, Windows' own binding left
 //! out). A SIEM sees one event at a time where wmihunt joins a subscription's events; what that
-//! changes is said in each rule's description and pinned by `tests/sigma_engine.rs`.
+//! changes is said in each rule's description and pinned by `tests/e2e/sigma/`.
 
 use super::sigma::{quoted, rule_uuid};
 use crate::detect::catalog::WMI_SUBSCRIPTION;

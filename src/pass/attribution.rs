@@ -151,7 +151,9 @@ pub fn attribute(
         stats.files += group.len();
         let guids = relevant.guid_keys();
         let created = match kind {
-            LogKind::Sysmon | LogKind::Unknown => first_holding(files, &joined, &guids),
+            LogKind::Sysmon | LogKind::Unknown => first_holding(files, &joined, index, |file| {
+                writers_on(&writes, summaries, file)
+            }),
             _ => Vec::new(),
         };
         let needles = [
@@ -193,6 +195,20 @@ pub fn attribute(
         finding.attribution = Some(result);
     }
     Ok(stats)
+}
+
+/// The writing processes' GUIDs (as stored in records) of the writes on the host of file
+/// `file`; every write's when its host is unknown.
+fn writers_on(writes: &[Write], summaries: &[FileSummary], file: usize) -> Vec<Vec<u8>> {
+    let host = summaries
+        .get(file)
+        .and_then(|s| s.identity.as_ref())
+        .map(|id| id.host.as_str());
+    writes
+        .iter()
+        .filter(|w| host.is_none_or(|h| same_host(h, w.host)))
+        .filter_map(|w| guid_bytes(w.process_guid?))
+        .collect()
 }
 
 /// The indices of the files whose identity `keep` accepts (`None`: unknown host and log).
@@ -467,9 +483,9 @@ impl Relevant {
     /// (a GUID, a 64-bit integer) byte for byte: a 4657 subject's logon by its id, and the
     /// writer's registry provider load (Sysmon 7) by its process GUID, in chunks that name the
     /// provider's DLL. The writer's creation, the one other event the weighing joins by GUID,
-    /// is read from the first chunk naming the GUID (`super::first_holding`): elsewhere the
-    /// GUID is mostly in the writer's other loads, accesses and children, every one rendered
-    /// for nothing.
+    /// is read from the first chunk in time naming the GUID (`super::first_holding`):
+    /// elsewhere the GUID is mostly in the writer's other loads, accesses and children, every
+    /// one rendered for nothing.
     fn join_needle(&self) -> Option<Needle> {
         let loads = (!self.guids.is_empty())
             .then(|| Needle::raw(&self.guid_keys()).in_chunks_with(&[REGISTRY_PROVIDER]));

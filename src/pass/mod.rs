@@ -191,54 +191,105 @@ pub enum Pick {
     Before,
 }
 
-/// For each file, the first chunk of `units` (a file's units in chunk order) whose bytes hold
-/// each of `keys`, as units of one chunk: for a process GUID, the chunk of the process's
-/// creation, which is the first event to name it (Sysmon makes the GUID when the process
-/// starts, and a log is in time order). The bytes are only searched, not parsed. A file that
-/// cannot be read here keeps its units whole, so nothing is lost, only not narrowed.
-pub fn first_holding(files: &[EvidenceFile], units: &[Unit], keys: &[Vec<u8>]) -> Vec<Unit> {
-    let finders: Vec<memchr::memmem::Finder> = keys
-        .iter()
-        .filter(|k| !k.is_empty())
-        .map(memchr::memmem::Finder::new)
-        .collect();
-    let mut chosen: Vec<Unit> = Vec::new();
-    // Per file, the keys not yet found (by index into `finders`).
-    let mut left: Vec<Option<Vec<usize>>> = vec![None; files.len()];
+/// For each file, the chunk of `units` where each of its `keys` first appears in time order,
+/// and the chunk after it, as units of one chunk: for a process GUID, where the process's
+/// creation is, the first event to name it (Sysmon makes the GUID when the process starts; the
+/// next chunk covers events of the same instant logged across a chunk boundary). Chunks are
+/// searched in the order of their times (`index`), so a live log that has wrapped, whose newest
+/// chunks come first in the file, is searched from its oldest; a chunk whose times are unknown
+/// is chosen whenever it holds a key. The bytes are only searched, not parsed; chunks that
+/// cannot be read are kept, so nothing is lost, only not narrowed.
+pub fn first_holding(
+    files: &[EvidenceFile],
+    units: &[Unit],
+    index: &ChunkIndex,
+    keys: impl Fn(usize) -> Vec<Vec<u8>>,
+) -> Vec<Unit> {
+    let mut by_file: Vec<Vec<u64>> = vec![Vec::new(); files.len()];
     for unit in units {
-        let (Some(evidence), Some(left)) = (files.get(unit.file), left.get_mut(unit.file)) else {
-            continue;
-        };
-        let left = left.get_or_insert_with(|| (0..finders.len()).collect());
-        if left.is_empty() {
-            continue;
-        }
-        let scan = evidence.with_chunks(unit.chunks.clone(), |source| {
-            let mut hits = Vec::new();
-            for index in unit.chunks.clone() {
-                let Ok(Some(chunk)) = source.next_chunk() else {
-                    break;
-                };
-                let before = left.len();
-                left.retain(|&k| finders.get(k).is_some_and(|f| f.find(chunk).is_none()));
-                if left.len() < before {
-                    hits.push(index);
-                }
-                if left.is_empty() {
-                    break;
-                }
-            }
-            hits
-        });
-        match scan {
-            Ok(hits) => chosen.extend(hits.into_iter().map(|index| Unit {
-                file: unit.file,
-                chunks: index..index + 1,
-            })),
-            Err(_) => chosen.push(unit.clone()),
+        if let Some(chunks) = by_file.get_mut(unit.file) {
+            chunks.extend(unit.chunks.clone());
         }
     }
+    let mut chosen: Vec<Unit> = Vec::new();
+    for (file, chunks) in by_file.into_iter().enumerate() {
+        let (Some(evidence), false) = (files.get(file), chunks.is_empty()) else {
+            continue;
+        };
+        let times = index.files.get(file).map(Vec::as_slice).unwrap_or_default();
+        let time = |chunk: u64| {
+            times
+                .binary_search_by_key(&chunk, |e| e.index)
+                .ok()
+                .and_then(|i| times.get(i))
+                .and_then(|e| e.first)
+        };
+        // Unknown times first (always kept when they hold a key), then oldest first.
+        let mut order: Vec<(Option<i64>, u64)> = chunks.iter().map(|&c| (time(c), c)).collect();
+        order.sort_unstable_by_key(|&(t, c)| (t.is_some(), t, c));
+        let keys = keys(file);
+        let finders: Vec<memchr::memmem::Finder> = keys
+            .iter()
+            .filter(|k| !k.is_empty())
+            .map(memchr::memmem::Finder::new)
+            .collect();
+        let mut found = Vec::new();
+        scan_in_order(evidence, &order, &finders, &mut found);
+        found.sort_unstable();
+        found.dedup();
+        chosen.extend(found.into_iter().map(|c| Unit {
+            file,
+            chunks: c..c + 1,
+        }));
+    }
     chosen
+}
+
+/// `first_holding`'s search of one file, chunks in `order` (time, index): pushes each hit
+/// (and the chunk after it) to `found`, and every chunk that could not be read.
+fn scan_in_order(
+    evidence: &EvidenceFile,
+    order: &[(Option<i64>, u64)],
+    finders: &[memchr::memmem::Finder],
+    found: &mut Vec<u64>,
+) {
+    let mut left: Vec<usize> = (0..finders.len()).collect();
+    let mut at = 0;
+    while let (Some(&(_, start)), false) = (order.get(at), left.is_empty()) {
+        // A run of chunks consecutive in the file: one read.
+        let run = order
+            .iter()
+            .skip(at)
+            .zip(start..)
+            .take_while(|((_, c), want)| c == want)
+            .count()
+            .max(1);
+        let span = order.get(at..at + run).unwrap_or_default();
+        let read = evidence.with_chunks(start..start + run as u64, |source| {
+            let mut done = 0;
+            for &(time, chunk) in span {
+                let Ok(Some(bytes)) = source.next_chunk() else {
+                    break;
+                };
+                done += 1;
+                let hits = |k: &usize| finders.get(*k).is_some_and(|f| f.find(bytes).is_some());
+                if left.iter().any(hits) {
+                    found.extend([chunk, chunk + 1]);
+                    if time.is_some() {
+                        left.retain(|k| !hits(k));
+                    }
+                }
+                if left.is_empty() {
+                    return span.len();
+                }
+            }
+            done
+        });
+        let done = read.unwrap_or(0);
+        // What was not read is kept whole.
+        found.extend(span.iter().skip(done).map(|&(_, c)| c));
+        at += run;
+    }
 }
 
 /// What the first pass learnt of every chunk: per file, which markers' records each chunk
@@ -447,20 +498,35 @@ mod tests {
     }
 
     #[test]
-    fn first_holding_finds_each_key_where_it_first_appears() {
+    fn first_holding_finds_each_key_where_it_first_appears_in_time() {
         use crate::read::layout::chunk_offset;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.evtx");
-        let mut bytes = vec![0u8; chunk_offset(5).unwrap() as usize];
+        let mut bytes = vec![0u8; chunk_offset(10).unwrap() as usize];
         let mut plant = |chunk: u64, key: &[u8]| {
             let at = chunk_offset(chunk).unwrap() as usize + 100;
             bytes[at..at + key.len()].copy_from_slice(key);
         };
-        plant(1, b"KEY-A");
+        // A wrapped live log: chunks 0 and 1 are newer than 2-4; chunk 5's times are unknown.
+        plant(0, b"KEY-A");
         plant(3, b"KEY-A");
-        plant(3, b"KEY-B");
-        plant(4, b"KEY-B");
+        plant(8, b"KEY-B");
+        plant(5, b"KEY-C");
         std::fs::write(&path, &bytes).unwrap();
+        let times = [500, 600, 100, 200, 300, -1, 700, 800, 900, 1000];
+        let entries = (0..10u64)
+            .zip(times)
+            .map(|(index, t)| ChunkEntry {
+                index,
+                kinds: 0,
+                first: (t >= 0).then_some(t),
+                last: (t >= 0).then_some(t + 50),
+            })
+            .collect();
+        let index = ChunkIndex {
+            markers: Vec::new(),
+            files: vec![entries, Vec::new()],
+        };
         let file = |path: &std::path::Path| EvidenceFile {
             path: path.into(),
             len: bytes.len() as u64,
@@ -468,14 +534,21 @@ mod tests {
         };
         let files = [file(&path), file(&dir.path().join("gone.evtx"))];
         let unit = |file, chunks| Unit { file, chunks };
-        let keys = [b"KEY-A".to_vec(), b"KEY-B".to_vec(), b"KEY-C".to_vec()];
-        let units = [unit(0, 0..2), unit(0, 2..5), unit(1, 0..5)];
-        // A in chunk 1, B first in chunk 3, C nowhere; the file that cannot be read keeps its
-        // unit whole.
-        assert_eq!(
-            first_holding(&files, &units, &keys),
-            [unit(0, 1..2), unit(0, 3..4), unit(1, 0..5)]
-        );
+        let keys = |_| vec![b"KEY-A".to_vec(), b"KEY-B".to_vec(), b"KEY-C".to_vec()];
+        let units = [unit(0, 0..4), unit(0, 4..10), unit(1, 0..2)];
+        let chunks = |file| -> Vec<u64> {
+            first_holding(&files, &units, &index, keys)
+                .iter()
+                .filter(|u| u.file == file)
+                .inspect(|u| assert_eq!(u.chunks.end - u.chunks.start, 1))
+                .map(|u| u.chunks.start)
+                .collect()
+        };
+        // A first in time in chunk 3 (not chunk 0, first in the file), B in 8, C in the chunk of
+        // unknown times; each with the chunk after it.
+        assert_eq!(chunks(0), [3, 4, 5, 6, 8, 9]);
+        // The file that cannot be read keeps every chunk.
+        assert_eq!(chunks(1), [0, 1]);
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub(super) enum Many {
 }
 
 impl Many {
+    /// Teddy when it can be built for `patterns`, else the automaton; an error only for
+    /// absurd sizes.
     pub(super) fn new(patterns: &[Vec<u8>]) -> Result<Many, String> {
         let teddy = packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
@@ -64,7 +66,8 @@ mod tests {
             .flat_map(|w| [utf16(w), w.as_bytes().to_vec()])
             .collect();
         let teddy = Many::new(&patterns).unwrap();
-        if cfg!(target_arch = "x86_64") {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("ssse3") {
             assert!(
                 matches!(teddy, Many::Packed(_)),
                 "ten patterns should use Teddy here"

@@ -234,8 +234,8 @@ impl Words {
         }
         let mut patterns: Vec<Vec<u8>> = Vec::with_capacity(words.len() * 2);
         for word in &words {
-            // Every occurrence of a word holds its tail from its rarest letter on, and rare
-            // first bytes keep the automaton's start-byte scan fast.
+            // Every occurrence of a word holds its tail from its rarest letter on, and a rare
+            // first byte keeps the multi-pattern search's candidates few.
             let word = word.to_ascii_lowercase();
             let keep = word.len().min(MIN_TAIL);
             let head = word.get(..=word.len() - keep).unwrap_or_default();

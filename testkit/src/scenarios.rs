@@ -569,6 +569,43 @@ pub fn lateral_chain() -> Scenario {
     scenario
 }
 
+/// A provider host started three hours before the write on WS10, which has named its GUID in a
+/// thousand image loads since, across many chunks, and loaded the registry provider in the
+/// middle of them: its creation and its provider load, in chunks of their own, are joined by
+/// GUID from long before the window.
+pub fn long_lived_provider() -> Scenario {
+    let ws10 = "WS10.corp.example";
+    let wmi = provider_host("{747f3d96-0a0a-6643-7c08-000000001000}", 5120);
+    let start = -3 * 3_600_000;
+    let mut events = vec![sysmon_process(ws10, at(start), &wmi, ProcessSchema::Full)];
+    events.extend((1..1_000).map(|i| {
+        sysmon_image_load(
+            ws10,
+            at(start + i * 10_000),
+            &wmi,
+            "C:\\Windows\\System32\\wbem\\wmiutils.dll",
+        )
+    }));
+    events.push(sysmon_image_load(
+        ws10,
+        at(start + 500 * 10_000 + 5_000),
+        &wmi,
+        "C:\\Windows\\System32\\wbem\\stdprov.dll",
+    ));
+    events.push(sysmon_set_value(
+        ws10,
+        at(0),
+        &wmi,
+        &format!("{RUN}\\Updater"),
+        "C:\\ProgramData\\updater.exe",
+        RegistrySchema::WithUser("NT AUTHORITY\\SYSTEM"),
+    ));
+    Scenario {
+        name: "long_lived_provider",
+        logs: vec![log("WS10/Sysmon.evtx", events)],
+    }
+}
+
 /// Every scenario.
 pub fn all() -> Vec<Scenario> {
     vec![
@@ -581,5 +618,6 @@ pub fn all() -> Vec<Scenario> {
         decoys(),
         sysmon_user(),
         lateral_chain(),
+        long_lived_provider(),
     ]
 }

@@ -571,6 +571,71 @@ fn a_scan_without_findings_reads_nothing_for_attribution() {
 }
 
 #[test]
+fn a_long_lived_provider_hosts_creation_and_load_are_joined_from_hours_before() {
+    // The creation (record 1) and the provider load (record 502, five chunks on) are hours
+    // before the write, among a thousand records naming the same GUID; the pass reads them by
+    // identity, not by window. A copy
+    // of the same log as a live log that has wrapped (its newest chunks first in the file)
+    // must give the same attribution.
+    let scenario = scenarios::long_lived_provider();
+    let dir = tempfile::tempdir().unwrap();
+    scenario.write(dir.path()).unwrap();
+    let log = dir.path().join("WS10/Sysmon.evtx");
+    let bytes = std::fs::read(&log).unwrap();
+    let (header, chunks) = bytes.split_at(4096);
+    let chunks: Vec<&[u8]> = chunks.chunks(65536).collect();
+    assert!(chunks.len() >= 4, "{} chunks", chunks.len());
+    let wrapped_dir = tempfile::tempdir().unwrap();
+    let mut wrapped = header.to_vec();
+    let cut = chunks.len() / 2;
+    for chunk in chunks[cut..].iter().chain(&chunks[..cut]) {
+        wrapped.extend_from_slice(chunk);
+    }
+    std::fs::write(wrapped_dir.path().join("Sysmon.evtx"), wrapped).unwrap();
+    let attribution = |path: &std::path::Path| -> Value {
+        let out = wmihunt([
+            "scan",
+            "--no-progress",
+            "--format",
+            "ndjson",
+            path.to_str().unwrap(),
+        ]);
+        out.assert_code(0);
+        let lines: Vec<Value> = out
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{}", out.stdout);
+        let mut a = lines[0]["attribution"].clone();
+        for e in a["evidence"].as_array_mut().unwrap() {
+            e.as_object_mut().unwrap().remove("source_path");
+        }
+        a
+    };
+    let straight = attribution(dir.path());
+    let roles: Vec<(String, u64)> = straight["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["role"].as_str().unwrap().to_string(),
+                e["record_id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("provider_host_start".to_string(), 1),
+            ("provider_load".to_string(), 502)
+        ]
+    );
+    assert_eq!(attribution(wrapped_dir.path()), straight);
+}
+
+#[test]
 fn scenarios_write_readable_logs() {
     // Every record a scenario writes is read back, without a problem.
     for scenario in scenarios::all() {

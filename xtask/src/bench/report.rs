@@ -250,7 +250,8 @@ impl Bench {
         out.push_str(
             "\nEvery wmihunt run printed the same findings with and without the pre-filter, with 1 \
              and 2 threads, and exactly the corpus' truth (the generator's true positives; for real \
-             corpora, the distinct findings the samples' index.tsv counts). Every evtx_dump \
+             corpora, the distinct findings the samples hold: index.tsv's and the wider catalog's \
+             known ones). Every evtx_dump \
              warm-up printed every record.\n\n",
         );
     }

@@ -130,7 +130,8 @@ pub enum Truth {
     /// Exactly these records (synthetic corpora).
     Records(Vec<TruePositive>),
     /// This many distinct findings (real corpora: the shared samples' `index.tsv`, measured by
-    /// three independent parsers, counted over the source files wholly in the corpus).
+    /// three independent parsers, and the wider catalog's known ones, counted over the source
+    /// files wholly in the corpus).
     Distinct(u64),
     /// Not known (a source file with positives is only partly in the corpus, or there is no
     /// `index.tsv`): only the agreement between wmihunt's configurations is checked.

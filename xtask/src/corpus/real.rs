@@ -33,7 +33,7 @@ struct PoolChunk {
 struct Source {
     /// Its chunks in the pool, all of them (`whole`) or not.
     whole: bool,
-    /// WmiPrvSE.exe persistence writes in it, as `index.tsv` counts them.
+    /// Its findings: `index.tsv`'s reference-rule writes and [`wider_positives`].
     positives: Option<u64>,
 }
 
