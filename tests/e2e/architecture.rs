@@ -215,4 +215,24 @@ fn end_to_end_tests_are_modules_of_one_binary() {
         ["e2e"],
         "put end-to-end tests in a module of tests/e2e/ (declared in tests/e2e/main.rs)"
     );
+    // A module file that main.rs does not declare would never be compiled, its tests never run.
+    let e2e = tests.join("e2e");
+    let main = fs::read_to_string(e2e.join("main.rs")).unwrap();
+    for entry in fs::read_dir(&e2e).unwrap() {
+        let path = entry.unwrap().path();
+        let module = match (path.is_dir(), path.file_stem()) {
+            (true, _) if path.join("mod.rs").is_file() => path.file_name(),
+            (false, Some(stem)) if path.extension().is_some_and(|e| e == "rs") => Some(stem),
+            _ => None,
+        };
+        let Some(module) = module.map(|m| m.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if module != "main" {
+            assert!(
+                main.lines().any(|l| l.trim() == format!("mod {module};")),
+                "tests/e2e/{module} is not declared in tests/e2e/main.rs"
+            );
+        }
+    }
 }
