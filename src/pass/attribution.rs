@@ -134,6 +134,10 @@ pub fn attribute(
     let mut collection = coverage(summaries);
     let relevant = Relevant::around(&writes, window);
     let payloads: Vec<&str> = writes.iter().filter_map(|w| w.payload).collect();
+    // The same for every kind of log: the joins by identity, and the writers' creations.
+    let joins = relevant.join_needle();
+    let guids = relevant.guid_keys();
+    let creations = (!guids.is_empty()).then(|| Needle::raw(&guids));
     for kind in LogKind::ALL {
         let group = select(summaries, |id| {
             LogKind::of(id) == Some(kind)
@@ -149,7 +153,6 @@ pub fn attribute(
         words.extend(payloads.iter().map(|p| p.to_string()));
         let (windowed, joined) = units(files, summaries, index, &group, &relevant);
         stats.files += group.len();
-        let guids = relevant.guid_keys();
         let created = match kind {
             LogKind::Sysmon | LogKind::Unknown => first_holding(files, &joined, index, |file| {
                 writers_on(&writes, summaries, file)
@@ -158,8 +161,8 @@ pub fn attribute(
         };
         let needles = [
             (windowed, Some(text_needle(&words)?)),
-            (joined, relevant.join_needle()),
-            (created, (!guids.is_empty()).then(|| Needle::raw(&guids))),
+            (joined, joins.clone()),
+            (created, creations.clone()),
         ];
         for (units, needle) in needles {
             let (around, rendered) = read(files, units, needle, &relevant, options)?;
